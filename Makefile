@@ -1,0 +1,55 @@
+# kithmeet: `make run` serves the app, `make test` runs every test. Both set themselves up.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HOST PORT
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test install install-dev system-test-deps demo migrate benchmark clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+## Serve on SQLite at http://$(HOST):$(PORT) with gunicorn (threaded workers: browsers hold idle connections).
+run: migrate
+	@$(FLASK) setup-code
+	@echo "Try it with demo attendees: $(FLASK) demo   (or: make demo)"
+	@echo "Serving kithmeet at http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 8 \
+		--access-logfile - app:app
+
+demo: migrate
+	$(FLASK) demo
+
+## Browser tests drive Debian's Chromium; install it when it is missing.
+system-test-deps:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; }
+
+test: install-dev system-test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+benchmark: install-dev
+	$(BIN)/python benchmarks/followup_queries.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,70 @@
+"""kithmeet: an event-networking companion for meetups."""
+import os
+
+from flask import Flask
+
+from . import config as config_module
+
+
+def create_app(config=None):
+    """Build the app: defaults, then instance/config.py, then KITHMEET_* env, then `config`."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_object(config_module.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    config_module.apply_environment(app.config, os.environ)
+    if config:
+        app.config.update(config)
+    config_module.finalize(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    from . import database, security
+    from .extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+
+    from . import auth
+
+    auth.init_app(app)
+
+
+def register_blueprints(app):
+    from .badges.views import bp as badges_bp
+    from .connections.views import bp as connections_bp
+    from .followup.views import bp as followup_bp
+    from .home import bp as home_bp
+    from .organizer.views import bp as organizer_bp
+    from .people.views import bp as people_bp
+
+    for bp in (home_bp, organizer_bp, people_bp, badges_bp, connections_bp, followup_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app):
+    from . import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app):
+    from . import commands
+
+    commands.init_app(app)

@@ -1,0 +1,84 @@
+"""Who is signed in: attendees (no password, long-lived) and organizers (password, hours).
+
+Both live in Flask's signed session cookie, side by side, so an organizer can also
+attend. An attendee's sign-in carries the sign-in generation it was made with.
+"""
+import time
+from functools import wraps
+
+from flask import flash, g, redirect, request, session, url_for
+
+from .extensions import db
+
+
+def init_app(app):
+    @app.context_processor
+    def inject_identities():
+        return {"current_person": current_person(), "current_organizer": current_organizer()}
+
+
+def sign_in_person(person):
+    session.permanent = True
+    session["person"] = person.id
+    g.pop("current_person", None)
+
+
+def sign_out_person():
+    session.pop("person", None)
+    g.pop("current_person", None)
+
+
+def current_person():
+    if "current_person" not in g:
+        from .people.models import Person
+
+        person_id = session.get("person")
+        g.current_person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+    return g.current_person
+
+
+def sign_in_organizer(organizer):
+    session.permanent = True
+    session["organizer"] = [organizer.id, int(time.time())]
+    g.pop("current_organizer", None)
+
+
+def sign_out_organizer():
+    session.pop("organizer", None)
+    g.pop("current_organizer", None)
+
+
+def current_organizer():
+    if "current_organizer" not in g:
+        from flask import current_app
+
+        from .organizer.models import Organizer
+
+        organizer = None
+        value = session.get("organizer")
+        if isinstance(value, list) and len(value) == 2:
+            organizer_id, signed_in_at = value
+            max_age = current_app.config["ORGANIZER_SESSION_HOURS"] * 3600
+            if time.time() - signed_in_at <= max_age:
+                organizer = db.session.get(Organizer, organizer_id)
+        g.current_organizer = organizer
+    return g.current_organizer
+
+
+def person_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_person() is None:
+            flash("Join an event first: scan the QR poster at the door.", "info")
+            return redirect(url_for("home.index"))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def organizer_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_organizer() is None:
+            return redirect(url_for("organizer.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,89 @@
+"""Configuration: defaults, environment overrides, and the per-install secret key."""
+import os
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+
+class Defaults:
+    SQLALCHEMY_DATABASE_URI = "sqlite:///kithmeet.sqlite3"
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # The public base URL badges and join posters point at, e.g. https://meet.example.org.
+    # Empty: use the host the request came in on.
+    PUBLIC_URL = ""
+    SECRET_KEY = None
+    # Attendees have no password: the browser keeps them signed in for a long time.
+    PERMANENT_SESSION_LIFETIME = timedelta(days=365)
+    ORGANIZER_SESSION_HOURS = 12
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = None  # None: decided from PUBLIC_URL in finalize()
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms stay open at a door
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SCAN = "60 per minute"
+    RATELIMIT_JOIN = "20 per minute"
+    RATELIMIT_SIGNIN = "10 per minute"
+    TRUST_PROXY = False
+    FOLLOWUP_PAGE_SIZE = 50
+    MAX_CONTENT_LENGTH = 256 * 1024
+
+
+ENVIRONMENT = {
+    "KITHMEET_PUBLIC_URL": "PUBLIC_URL",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "KITHMEET_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "KITHMEET_SECRET_KEY": "SECRET_KEY",
+    "KITHMEET_TRUST_PROXY": "TRUST_PROXY",
+}
+
+
+def apply_environment(config, environ):
+    for name, key in ENVIRONMENT.items():
+        value = environ.get(name)
+        if value:
+            config[key] = value
+    if isinstance(config.get("TRUST_PROXY"), str):
+        config["TRUST_PROXY"] = config["TRUST_PROXY"].lower() in ("1", "true", "yes")
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the dialect name.
+    if uri.startswith("postgres://"):
+        config["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + uri[len("postgres://"):]
+
+
+def finalize(app):
+    config = app.config
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    public = config.get("PUBLIC_URL") or ""
+    if public:
+        parts = urlsplit(public)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"PUBLIC_URL must look like https://meet.example.org, not {public!r}")
+        # Only scheme and host: badge URLs are upper-cased for a small QR, and paths are
+        # case-sensitive, so a path prefix could not survive that.
+        config["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}"
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = public.startswith("https://")
+
+
+def instance_secret_key(instance_path):
+    """Read the secret key from the instance folder, creating it on first run."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path, encoding="ascii") as handle:
+            key = handle.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip() or key
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,77 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import utcnow
+from ..extensions import db
+from ..tokens import new_code
+
+FOLLOWUP_STATUSES = {"to_follow_up": "To follow up", "followed_up": "Followed up"}
+
+
+class Connection(db.Model):
+    """The one mutual link of a pair; person_a_id < person_b_id makes the pair unique."""
+
+    __tablename__ = "connection"
+    __table_args__ = (
+        UniqueConstraint("person_a_id", "person_b_id"),
+        CheckConstraint("person_a_id < person_b_id", name="ordered_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code())
+    person_a_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    person_b_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    first_event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    last_met_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), index=True)
+
+    def other_id(self, person_id):
+        return self.person_b_id if person_id == self.person_a_id else self.person_a_id
+
+
+class ConnectionSide(db.Model):
+    """One person's own view of a connection: their status and their private note."""
+
+    __tablename__ = "connection_side"
+    __table_args__ = (UniqueConstraint("connection_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="to_follow_up")
+    private_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
+
+    connection: Mapped[Connection] = relationship()
+
+
+class Encounter(db.Model):
+    """A connected pair meeting at one event; its talked-about line is shared by both."""
+
+    __tablename__ = "encounter"
+    __table_args__ = (UniqueConstraint("connection_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    talked_about: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
+
+    event = relationship("Event")
+
+
+class Scan(db.Model):
+    """One scan as a device sent it; client_id makes a resent scan record once."""
+
+    __tablename__ = "scan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    scanner_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    scanned_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())

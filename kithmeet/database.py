@@ -1,0 +1,48 @@
+"""Database plumbing shared by every domain: clock, SQLite settings, insert-if-absent."""
+from datetime import datetime, timezone
+
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .extensions import db
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def configure_engine(app):
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    # WAL lets pages read while a scan writes; the busy timeout makes concurrent
+    # writers (two phones connecting at the same instant) wait instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def insert_if_absent(model, values, conflict_columns):
+    """INSERT ... ON CONFLICT DO NOTHING, the race-free way to create a unique row.
+
+    Two requests racing to create the same row both succeed; the loser's insert is a
+    no-op and it reads the winner's row afterwards. Returns whether this call inserted.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = pg_insert(model)
+    elif dialect == "sqlite":
+        statement = sqlite_insert(model)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    statement = statement.values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    return db.session.execute(statement).rowcount == 1
+

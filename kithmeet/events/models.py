@@ -1,0 +1,72 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import utcnow
+from ..extensions import db
+from ..tokens import EVENT_CODE_LENGTH, new_code
+
+DEFAULT_PROMPTS = ("Ask me about", "I can help with", "I'm looking for")
+STATUSES = ("draft", "open", "closed")
+
+
+class Series(db.Model):
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("organizer_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code(EVENT_CODE_LENGTH))
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+
+    events: Mapped[list["Event"]] = relationship(back_populates="series")
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code(EVENT_CODE_LENGTH))
+    # The code in the join link and poster QR; separate from public_id so it can be rotated.
+    join_code: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code(EVENT_CODE_LENGTH))
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[datetime]
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    series: Mapped[Series] = relationship(back_populates="events")
+    prompts: Mapped[list["EventPrompt"]] = relationship(
+        order_by="EventPrompt.position", cascade="all, delete-orphan")
+
+    @property
+    def prompt_labels(self):
+        return [prompt.label for prompt in self.prompts]
+
+
+class EventPrompt(db.Model):
+    __tablename__ = "event_prompt"
+    __table_args__ = (UniqueConstraint("event_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    label: Mapped[str] = mapped_column(String(80))
+
+
+class CheckIn(db.Model):
+    __tablename__ = "check_in"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+
+    event: Mapped[Event] = relationship()

@@ -1,0 +1,15 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import Optional
+
+from ..connections.models import FOLLOWUP_STATUSES
+from ..connections.services import MAX_TEXT
+from ..formtools import at_most, no_controls, strip
+
+
+class EntryForm(FlaskForm):
+    talked_about = TextAreaField("Talked about (both of you see this)", filters=[strip],
+                                 validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
+    private_note = TextAreaField("Private note (only you see this)", filters=[strip],
+                                 validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
+    status = SelectField("Status", choices=list(FOLLOWUP_STATUSES.items()))

@@ -1,0 +1,86 @@
+"""The follow-up list: everyone a person met, and their own status and note for each."""
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..connections.models import FOLLOWUP_STATUSES, Connection, ConnectionSide, Encounter
+from ..connections.services import MAX_TEXT
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from ..people import services as people
+
+
+@dataclass
+class Entry:
+    connection: Connection
+    side: ConnectionSide
+    other: object
+    encounters: list = field(default_factory=list)  # newest first
+
+    @property
+    def latest(self):
+        return self.encounters[0] if self.encounters else None
+
+
+@dataclass
+class Page:
+    entries: list
+    number: int
+    has_next: bool
+    total: int
+
+
+def followup_page(person, number=1, size=50):
+    """One page of the list, newest meeting first, in a fixed number of queries."""
+    number = max(1, number)
+    rows = db.session.execute(
+        select(ConnectionSide, Connection).join(Connection, ConnectionSide.connection_id == Connection.id)
+        .where(ConnectionSide.person_id == person.id)
+        .order_by(Connection.last_met_at.desc(), Connection.id.desc())
+        .offset((number - 1) * size).limit(size + 1)).all()
+    has_next = len(rows) > size
+    rows = rows[:size]
+    total = db.session.scalar(select(func.count(ConnectionSide.id)).where(ConnectionSide.person_id == person.id))
+    if not rows:
+        return Page([], number, False, total)
+
+    others = people.persons_with_details([connection.other_id(person.id) for _, connection in rows])
+    encounters = {}
+    for encounter in db.session.scalars(
+            select(Encounter).options(joinedload(Encounter.event))
+            .where(Encounter.connection_id.in_([connection.id for _, connection in rows]))
+            .order_by(Encounter.created_at.desc(), Encounter.id.desc())):
+        encounters.setdefault(encounter.connection_id, []).append(encounter)
+    entries = [Entry(connection, side, others[connection.other_id(person.id)], encounters.get(connection.id, []))
+               for side, connection in rows]
+    return Page(entries, number, has_next, total)
+
+
+def update_entry(person, connection_public_id, *, status=None, private_note=None, talked_about=None):
+    """Change one's own side of a connection and the latest shared talked-about line.
+
+    Only the two people of the connection may; to anyone else it does not exist.
+    """
+    side = db.session.scalar(
+        select(ConnectionSide).join(Connection, ConnectionSide.connection_id == Connection.id)
+        .where(Connection.public_id == connection_public_id, ConnectionSide.person_id == person.id))
+    if side is None:
+        raise NotFound("That connection isn't in your list.", "unknown_connection")
+    if status is not None:
+        if status not in FOLLOWUP_STATUSES:
+            raise DomainError("Choose a follow-up status from the list.", "bad_status")
+        side.status = status
+    for text in (private_note, talked_about):
+        if text is not None and len(text) > MAX_TEXT:
+            raise DomainError(f"Keep notes under {MAX_TEXT} characters.", "too_long")
+    if private_note is not None:
+        side.private_note = private_note.strip()
+    if talked_about is not None:
+        encounter = db.session.scalar(
+            select(Encounter).where(Encounter.connection_id == side.connection_id)
+            .order_by(Encounter.created_at.desc(), Encounter.id.desc()).limit(1).with_for_update())
+        if encounter is not None:
+            encounter.talked_about = talked_about.strip()
+    db.session.commit()
+    return side

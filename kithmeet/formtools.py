@@ -1,0 +1,42 @@
+"""Field helpers shared by every domain's forms."""
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from wtforms.validators import Length, ValidationError
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_controls(multiline=False):
+    """Reject invisible control characters (but keep emoji, accents and right-to-left text)."""
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+
+    def check(_form, field):
+        for ch in field.data or "":
+            if ch not in allowed and unicodedata.category(ch) == "Cc":
+                raise ValidationError("Remove the invisible control characters from this field.")
+    return check
+
+
+def at_most(n):
+    return Length(max=n, message=f"Keep this to {n} characters or fewer.")
+
+
+def web_url(value, *, host=None):
+    """Normalise 'example.com' to 'https://example.com'; refuse anything not http(s)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value) and not re.match(r"^[^:/]+:\d", value):
+            raise ValidationError("Use a web address starting with https://.")
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValidationError("That doesn't look like a web address. Try https://example.com.")
+    if host and not (parts.hostname or "").lower().endswith(host):
+        raise ValidationError(f"Use a {host} address, or just your profile name.")
+    return value

@@ -1,0 +1,91 @@
+"""Organizer accounts: the guarded first-run setup, sign-in, and the CLI's create."""
+import hmac
+import os
+import secrets
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import DomainError
+from ..extensions import db
+from .models import Organizer
+
+MIN_PASSWORD = 10
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("kithmeet-no-such-organizer")
+
+
+def organizer_exists():
+    return db.session.scalar(select(func.count(Organizer.id))) > 0
+
+
+def _setup_code_path():
+    return os.path.join(current_app.instance_path, "setup_code")
+
+
+def setup_code():
+    """The one-time code the first organizer must type; created on demand, kept in instance/."""
+    path = _setup_code_path()
+    try:
+        with open(path, encoding="ascii") as handle:
+            code = handle.read().strip()
+            if code:
+                return code
+    except FileNotFoundError:
+        pass
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(code)
+    return code
+
+
+def _normalize_email(email):
+    return (email or "").strip().lower()
+
+
+def _check_password(password):
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(f"Use at least {MIN_PASSWORD} characters for the password.", "weak_password")
+
+
+def create_organizer(email, password):
+    email = _normalize_email(email)
+    _check_password(password)
+    organizer = Organizer(email=email, password_hash=generate_password_hash(password))
+    db.session.add(organizer)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("An organizer with that email already exists.", "organizer_exists") from None
+    return organizer
+
+
+def complete_setup(code, email, password):
+    """Create the first organizer, if the setup code is right and nobody did it first."""
+    if organizer_exists():
+        raise DomainError("Setup is already done. Sign in instead.", "setup_done")
+    if not hmac.compare_digest((code or "").strip().upper().encode(), setup_code().encode()):
+        raise DomainError("That setup code is not right. It is printed in the terminal running kithmeet.",
+                          "bad_setup_code")
+    organizer = create_organizer(email, password)
+    try:
+        os.remove(_setup_code_path())
+    except FileNotFoundError:
+        pass
+    return organizer
+
+
+def authenticate(email, password):
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == _normalize_email(email)))
+    stored = organizer.password_hash if organizer else _DUMMY_HASH
+    if not check_password_hash(stored, password or "") or organizer is None:
+        raise DomainError("That email and password don't match an organizer.", "bad_credentials")
+    return organizer

@@ -1,0 +1,118 @@
+"""Organizer pages: first-run setup, sign-in, events, and the join poster."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from .. import ratelimits
+from ..auth import current_organizer, organizer_required, sign_in_organizer, sign_out_organizer
+from ..connections import services as connections
+from ..errors import DomainError
+from ..events import services as events
+from ..urls import public_link
+from . import services
+from .forms import EventForm, LoginForm, SetupForm
+
+bp = Blueprint("organizer", __name__, url_prefix="/organizer")
+
+
+def _safe_next(target):
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/organizer"):
+        return target
+    return url_for(".dashboard")
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@ratelimits.signin
+def setup():
+    if services.organizer_exists():
+        flash("kithmeet is set up. Organizers sign in here.", "info")
+        return redirect(url_for(".login"))
+    services.setup_code()  # make sure there is one to type, even before `make run` printed it
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            organizer = services.complete_setup(form.code.data, form.email.data, form.password.data)
+        except DomainError as error:
+            target = form.code if error.code == "bad_setup_code" else form.email
+            target.errors = [*target.errors, error.message]
+        else:
+            sign_in_organizer(organizer)
+            flash("Welcome! Create your first event.", "success")
+            return redirect(url_for(".new_event"))
+    return render_template("organizer/setup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@ratelimits.signin
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            organizer = services.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            sign_in_organizer(organizer)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("organizer/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    sign_out_organizer()
+    flash("Signed out.", "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.get("/")
+@organizer_required
+def dashboard():
+    return render_template("organizer/dashboard.html", overview=events.events_overview(current_organizer()))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@organizer_required
+def new_event():
+    organizer = current_organizer()
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = events.create_event(
+                organizer, name=form.name.data, starts_at=form.starts_at.data, venue=form.venue.data,
+                description=form.description.data, prompts=form.prompts(), series_name=form.series.data)
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{event.name} is saved as a draft. Open it when you're ready for people to join.", "success")
+            return redirect(url_for(".event", public_id=event.public_id))
+    return render_template("organizer/event_form.html", form=form,
+                           series_names=events.series_names(organizer))
+
+
+@bp.get("/events/<public_id>")
+@organizer_required
+def event(public_id):
+    event = events.event_for_organizer(current_organizer(), public_id)
+    return render_template(
+        "organizer/event.html", event=event, join_link=public_link(url_for("people.join", code=event.join_code)),
+        checkins=events.checkin_count(event), connections=connections.count_for_event(event))
+
+
+@bp.post("/events/<public_id>/status")
+@organizer_required
+def set_status(public_id):
+    status = request.form.get("status")
+    if status not in ("open", "closed"):
+        abort(400)
+    event = events.set_status(current_organizer(), public_id, status)
+    flash(f"{event.name} is {'open: people can join and connect' if status == 'open' else 'closed'}.", "success")
+    return redirect(url_for(".event", public_id=public_id))
+
+
+@bp.get("/events/<public_id>/poster")
+@organizer_required
+def poster(public_id):
+    event = events.event_for_organizer(current_organizer(), public_id)
+    return render_template("organizer/poster.html", event=event,
+                           join_link=public_link(url_for("people.join", code=event.join_code)))

@@ -1,0 +1,93 @@
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
+
+from ..formtools import at_most, no_controls, strip, web_url
+from .models import CONTACT_KINDS
+
+PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Your name", filters=[strip], validators=[
+        DataRequired("Tell people your name."), at_most(80), no_controls()])
+    pronouns = StringField("Pronouns", filters=[strip], validators=[Optional(), at_most(40), no_controls()],
+                           description="Optional, e.g. she/her")
+    headline = StringField("Headline", filters=[strip], validators=[Optional(), at_most(120), no_controls()],
+                           description="One line about you, e.g. “Backend dev learning Rust”")
+    email = StringField("Email", filters=[strip], validators=[
+        Optional(), at_most(254), Email("That email address doesn't look right.")])
+    share_email = BooleanField("Share with people I connect with", default=True)
+    phone = StringField("Phone", filters=[strip], validators=[Optional(), at_most(30)])
+    share_phone = BooleanField("Share with people I connect with", default=True)
+    linkedin = StringField("LinkedIn", filters=[strip], validators=[Optional(), at_most(200)],
+                           description="Your profile address or just your profile name")
+    share_linkedin = BooleanField("Share with people I connect with", default=True)
+    website = StringField("Website", filters=[strip], validators=[Optional(), at_most(200)])
+    share_website = BooleanField("Share with people I connect with", default=True)
+    nonce = HiddenField()
+
+    prompt_fields = ()
+
+    def validate_phone(self, field):
+        if field.data and not PHONE.match(field.data):
+            raise ValidationError("Use digits, spaces and an optional leading +, e.g. +44 20 7946 0958.")
+
+    def validate_linkedin(self, field):
+        value = field.data or ""
+        if value and "/" not in value and "." not in value:
+            if not re.match(r"^[A-Za-z0-9-]{3,100}$", value):
+                raise ValidationError("Use your LinkedIn profile name (letters, digits, dashes) or its address.")
+            value = "https://www.linkedin.com/in/" + value
+        field.data = web_url(value, host="linkedin.com")
+
+    def validate_website(self, field):
+        field.data = web_url(field.data)
+
+    def prompt_answers(self):
+        return [(label, getattr(self, name).data or "") for name, label in self.prompt_fields]
+
+    def profile(self):
+        """The form as the plain dict the people services take."""
+        return {
+            "name": self.name.data,
+            "pronouns": self.pronouns.data,
+            "headline": self.headline.data,
+            "contacts": {kind: getattr(self, kind).data for kind in CONTACT_KINDS},
+            "shared": {kind: getattr(self, "share_" + kind).data for kind in CONTACT_KINDS},
+            "answers": self.prompt_answers(),
+        }
+
+    def contact_rows(self):
+        return [(getattr(self, kind), getattr(self, "share_" + kind)) for kind in CONTACT_KINDS]
+
+
+def profile_form(prompts, person=None, **kwargs):
+    """A ProfileForm with one field per prompt of the event, prefilled from `person`."""
+    attrs = {}
+    names = []
+    for i, label in enumerate(prompts):
+        name = f"prompt_{i}"
+        names.append((name, label))
+        attrs[name] = StringField(label, filters=[strip], validators=[Optional(), at_most(200), no_controls()])
+    attrs["prompt_fields"] = tuple(names)
+    form_class = type("EventProfileForm", (ProfileForm,), attrs)
+    if person is not None:
+        # Posted data still wins over these: a failed submit shows what was typed.
+        kwargs.setdefault("data", _person_data(person, names))
+    return form_class(**kwargs)
+
+
+def _person_data(person, prompt_fields):
+    data = {"name": person.name, "pronouns": person.pronouns, "headline": person.headline}
+    contacts = {contact.kind: contact for contact in person.contacts}
+    for kind in CONTACT_KINDS:
+        contact = contacts.get(kind)
+        data[kind] = contact.value if contact else ""
+        data["share_" + kind] = contact.shared if contact else True
+    answers = {answer.prompt: answer.answer for answer in person.answers}
+    for name, label in prompt_fields:
+        data[name] = answers.get(label, "")
+    return data

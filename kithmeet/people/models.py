@@ -1,0 +1,86 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import utcnow
+from ..extensions import db
+from ..tokens import new_code
+
+CONTACT_KINDS = ("email", "phone", "linkedin", "website")
+CONTACT_LABELS = {"email": "Email", "phone": "Phone", "linkedin": "LinkedIn", "website": "Website"}
+
+
+class Person(db.Model):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badge_token: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code())
+    name: Mapped[str] = mapped_column(String(80))
+    pronouns: Mapped[str] = mapped_column(String(40), default="")
+    headline: Mapped[str] = mapped_column(String(120), default="")
+    # sha256 of the current personal sign-in link's secret; issuing a new link replaces it.
+    signin_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The join form's one-time id: a double-submitted join makes one person, not two.
+    join_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
+
+    contacts: Mapped[list["ContactField"]] = relationship(
+        order_by="ContactField.id", cascade="all, delete-orphan", back_populates="person")
+    answers: Mapped[list["PromptAnswer"]] = relationship(
+        order_by="(PromptAnswer.position, PromptAnswer.id)", cascade="all, delete-orphan")
+
+    @property
+    def first_answer(self):
+        return next((a for a in self.answers if a.answer), None)
+
+    @property
+    def shared_contacts(self):
+        return [c for c in self.contacts if c.shared and c.value]
+
+
+class ContactField(db.Model):
+    __tablename__ = "contact_field"
+    __table_args__ = (UniqueConstraint("person_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(300))
+    shared: Mapped[bool] = mapped_column(default=True)
+
+    person: Mapped[Person] = relationship(back_populates="contacts")
+
+    @property
+    def label(self):
+        return CONTACT_LABELS.get(self.kind, self.kind)
+
+    @property
+    def href(self):
+        if self.kind == "email":
+            return "mailto:" + self.value
+        if self.kind == "phone":
+            return "tel:" + "".join(ch for ch in self.value if ch.isdigit() or ch == "+")
+        return self.value  # validated to be an http(s) URL on the way in
+
+
+class PromptAnswer(db.Model):
+    __tablename__ = "prompt_answer"
+    __table_args__ = (UniqueConstraint("person_id", "prompt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    prompt: Mapped[str] = mapped_column(String(80))
+    answer: Mapped[str] = mapped_column(String(200))
+
+
+class RevokedBadge(db.Model):
+    """A badge token its owner replaced (a lost badge): scanning it says so, clearly."""
+
+    __tablename__ = "revoked_badge"
+
+    token: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())

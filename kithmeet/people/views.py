@@ -1,0 +1,91 @@
+"""Joining an event, the badge page, and personal sign-in links."""
+import re
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from .. import ratelimits
+from ..auth import current_person, person_required, sign_in_person, sign_out_person
+from ..badges import qr
+from ..errors import DomainError
+from ..events import services as events
+from ..tokens import grouped, normalize
+from ..urls import public_link
+from . import services
+from .forms import profile_form
+
+bp = Blueprint("people", __name__)
+_SCAN_PATH = re.compile(r"^/B/[A-Z0-9]{10,16}$")
+
+
+@bp.get("/j/<code>")
+def join_lowercase(code):
+    return redirect(url_for(".join", code=normalize(code), next=request.args.get("next")), 301)
+
+
+@bp.route("/J/<code>", methods=["GET", "POST"])
+@ratelimits.join
+def join(code):
+    event = events.event_by_join_code(normalize(code))
+    events.ensure_joinable(event)
+    person = current_person()
+    next_path = request.args.get("next", "")
+    form = profile_form(event.prompt_labels, person=person)
+    if request.method == "GET":
+        form.nonce.data = uuid.uuid4().hex
+    if form.validate_on_submit():
+        try:
+            joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            sign_in_person(joined)
+            flash(f"You're checked in at {event.name}.", "success")
+            if _SCAN_PATH.match(next_path):
+                return redirect(next_path)
+            return redirect(url_for(".badge"))
+    return render_template("people/join.html", event=event, form=form, person=person, next_path=next_path)
+
+
+@bp.get("/badge")
+@person_required
+def badge():
+    person = current_person()
+    return render_template("people/badge.html", person=person, code=grouped(person.badge_token),
+                           scan_url=qr.badge_url(person.badge_token))
+
+
+@bp.post("/badge/sign-in-link")
+@person_required
+def signin_link():
+    secret = services.issue_signin_secret(current_person())
+    link = public_link(url_for(".signin", secret=secret))
+    response = render_template("people/signin_link.html", link=link)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/badge/replace")
+@person_required
+def replace_badge():
+    services.replace_badge(current_person())
+    flash("Your badge has a new code. The old one no longer works; print or show this one.", "success")
+    return redirect(url_for(".badge"))
+
+
+@bp.route("/signin/<secret>", methods=["GET", "POST"])
+@ratelimits.signin
+def signin(secret):
+    # GET only shows whose link it is: link previews and prefetchers must not sign anyone in.
+    person = services.person_by_signin_secret(secret)
+    if request.method == "POST":
+        sign_in_person(person)
+        flash(f"Signed in as {person.name}.", "success")
+        return redirect(url_for(".badge"))
+    return render_template("people/signin.html", person=person), 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/signout")
+def signout():
+    sign_out_person()
+    flash("Signed out on this device.", "info")
+    return redirect(url_for("home.index"))
