@@ -42,8 +42,8 @@ demo: migrate
 
 ## Browser tests drive Debian's Chromium; install it when it is missing.
 system-test-deps:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; }
+	@{ command -v chromium && ldconfig -p | grep -q libcairo.so.2; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core libcairo2; }
 
 test: install-dev system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -6,10 +6,11 @@ from flask import Flask
 from . import config as config_module
 
 
-def create_app(config=None):
+def create_app(config=None, instance_path=None):
     """Build the app: defaults, then instance/config.py, then KITHMEET_* env, then `config`."""
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",

@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import current_person, person_required
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from . import services
 from .forms import EntryForm
 
@@ -37,6 +37,8 @@ def update(public_id):
         try:
             services.update_entry(current_person(), public_id, status=form.status.data,
                                   private_note=form.private_note.data, talked_about=form.talked_about.data)
+        except NotFound:
+            raise  # not one of yours: the 404 page says so
         except DomainError as error:
             form.form_errors.append(error.message)
         else:

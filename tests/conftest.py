@@ -1,0 +1,139 @@
+"""Fixtures: a fresh app and SQLite file per test, clients that post real CSRF tokens,
+and factories that build organizers, events and people through the services."""
+import re
+from contextlib import contextmanager
+from datetime import datetime
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
+
+from kithmeet import create_app
+from kithmeet.events import services as events
+from kithmeet.events.models import DEFAULT_PROMPTS
+from kithmeet.extensions import db
+from kithmeet.organizer import services as organizers
+from kithmeet.people import services as people
+
+CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def app_config():
+    """Override per test module to change settings before the app is built."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kithmeet-test.sqlite3'}",
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_ENABLED": False,
+        **app_config,
+    }
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    app.test_client_class = FormClient
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+class FormClient(FlaskClient):
+    """A test client that posts forms the way a browser does: with the page's CSRF token."""
+
+    def open(self, *args, **kwargs):
+        # Each request gets its own app context, as in production. Flask would otherwise reuse
+        # the test's context, and `g` (the signed-in person, the CSRF token) would leak
+        # between two clients of one test.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf_token(self, page="/"):
+        match = CSRF.search(self.get(page).get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def submit(self, url, data=None, page=None, prefix=None, **kwargs):
+        token = self.csrf_token(page or url)
+        field = f"{prefix}-csrf_token" if prefix else "csrf_token"
+        return self.post(url, data={field: token, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app):
+    return lambda: app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_organizer(app):
+    counter = iter(range(10_000))
+
+    def make(email=None, password="a long enough password"):
+        return organizers.create_organizer(email or f"organizer{next(counter)}@example.org", password)
+    return make
+
+
+@pytest.fixture
+def make_event(app, make_organizer):
+    def make(organizer=None, *, status="open", name="Thursday Gathering", prompts=DEFAULT_PROMPTS,
+             series_name="Thursday Gathering"):
+        organizer = organizer or make_organizer()
+        event = events.create_event(organizer, name=name, starts_at=datetime(2026, 11, 26, 19, 0),
+                                    venue="The Corner Café", prompts=prompts, series_name=series_name)
+        for step in {"draft": (), "open": ("open",), "closed": ("open", "closed")}[status]:
+            event = events.set_status(organizer, event.public_id, step)
+        return event
+    return make
+
+
+@pytest.fixture
+def make_person(app, make_event):
+    def make(name="Ada Okafor", *, event=None, contacts=None, shared=None, answers=None, headline=""):
+        event = event or make_event()
+        profile = {"name": name, "headline": headline, "contacts": contacts or {},
+                   "shared": shared if shared is not None else {kind: True for kind in (contacts or {})},
+                   "answers": answers if answers is not None else [(event.prompt_labels[0], "Flask")]}
+        return people.join_event(event, profile)
+    return make
+
+
+@pytest.fixture
+def signed_in(app):
+    """A FormClient signed in as `person` (through a real personal sign-in link)."""
+    def sign_in(person):
+        client = app.test_client()
+        secret = people.issue_signin_secret(person)
+        response = client.submit(f"/signin/{secret}")
+        assert response.status_code == 302
+        return client
+    return sign_in
+
+
+@pytest.fixture
+def count_queries(app):
+    @contextmanager
+    def counting():
+        statements = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+    return counting

@@ -1,0 +1,88 @@
+"""Joining an event: profiles, check-ins, badge tokens, sign-in links."""
+import pytest
+from sqlalchemy import func, select
+
+from kithmeet.errors import DomainError, NotFound
+from kithmeet.events.models import CheckIn
+from kithmeet.extensions import db
+from kithmeet.people import services as people
+from kithmeet.people.models import Person
+from kithmeet.tokens import ALPHABET, BADGE_TOKEN_LENGTH
+
+
+def profile(name="Ada", **extra):
+    return {"name": name, "contacts": {}, "shared": {}, "answers": [], **extra}
+
+
+def test_join_creates_person_with_badge_token_and_check_in(make_event):
+    event = make_event()
+    person = people.join_event(event, profile(answers=[("Ask me about", "Rust")]))
+    assert len(person.badge_token) == BADGE_TOKEN_LENGTH
+    assert set(person.badge_token) <= set(ALPHABET)
+    assert not set(person.badge_token) & set("01ILO")
+    assert person.first_answer.answer == "Rust"
+    assert db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.person_id == person.id)) == 1
+
+
+def test_badge_tokens_are_distinct(make_event):
+    event = make_event()
+    tokens = {people.join_event(event, profile(f"P{i}")).badge_token for i in range(50)}
+    assert len(tokens) == 50
+
+
+def test_join_again_updates_profile_and_checks_in_once(make_event):
+    event = make_event()
+    person = people.join_event(event, profile(headline="first"))
+    token = person.badge_token
+    again = people.join_event(event, profile(headline="second"), person=person)
+    assert again.id == person.id and again.badge_token == token and again.headline == "second"
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 1
+
+
+def test_same_join_form_sent_twice_makes_one_person(make_event):
+    event = make_event()
+    first = people.join_event(event, profile(), nonce="form-1")
+    second = people.join_event(event, profile(), nonce="form-1")
+    assert first.id == second.id
+    assert db.session.scalar(select(func.count(Person.id))) == 1
+
+
+@pytest.mark.parametrize("status,code", [("draft", "event_not_open"), ("closed", "event_closed")])
+def test_cannot_join_event_that_is_not_open(make_event, status, code):
+    event = make_event(status=status)
+    with pytest.raises(DomainError) as error:
+        people.join_event(event, profile())
+    assert error.value.code == code
+    assert db.session.scalar(select(func.count(Person.id))) == 0  # nothing half-saved
+
+
+def test_removing_a_contact_value_deletes_it(make_person):
+    person = make_person(contacts={"email": "ada@example.org", "phone": "+44 1"})
+    people.update_profile(person, profile(contacts={"email": "", "phone": "+44 1"}, shared={"phone": True}))
+    assert [c.kind for c in person.contacts] == ["phone"]
+
+
+def test_unknown_and_revoked_badges_are_told_apart(make_person):
+    person = make_person()
+    old = person.badge_token
+    people.replace_badge(person)
+    assert person.badge_token != old
+    assert people.person_by_badge(person.badge_token.lower()).id == person.id
+    with pytest.raises(NotFound) as revoked:
+        people.person_by_badge(old)
+    assert revoked.value.code == "revoked_badge"
+    for bad in ("ZZZZZZZZZZZ", "", "x" * 500, "<script>"):
+        with pytest.raises(NotFound) as unknown:
+            people.person_by_badge(bad)
+        assert unknown.value.code == "unknown_badge"
+
+
+def test_a_new_signin_link_switches_the_old_one_off(make_person):
+    person = make_person()
+    first = people.issue_signin_secret(person)
+    assert people.person_by_signin_secret(first).id == person.id
+    second = people.issue_signin_secret(person)
+    assert people.person_by_signin_secret(second).id == person.id
+    with pytest.raises(NotFound):
+        people.person_by_signin_secret(first)
+    assert person.signin_secret_hash != second  # only a hash is stored
