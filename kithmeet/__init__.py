@@ -31,15 +31,16 @@ def create_app(config=None, instance_path=None):
 
 
 def register_extensions(app):
-    from . import database, security
+    from . import database, ratelimits, security
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)
-    csrf.init_app(app)
     limiter.init_app(app)
+    ratelimits.init_app(app)  # before CSRF: posts with bad tokens count against the limit too
+    csrf.init_app(app)
     security.init_app(app)
 
     from . import auth

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..events.models import DEFAULT_PROMPTS
 from ..formtools import at_most, no_controls, strip
@@ -28,7 +28,7 @@ class EventForm(FlaskForm):
     name = StringField("Event name", filters=[strip], validators=[
         DataRequired("Give the event a name."), at_most(120), no_controls()])
     starts_at = DateTimeLocalField("Date and time", format="%Y-%m-%dT%H:%M",
-                                   validators=[DataRequired("Pick a date and time.")])
+                                   validators=[DataRequired("Pick a date and time, e.g. 2026-11-26 19:00.")])
     venue = StringField("Venue", filters=[strip], validators=[Optional(), at_most(200), no_controls()])
     description = TextAreaField("Description", filters=[strip],
                                 validators=[Optional(), at_most(2000), no_controls(multiline=True)])
@@ -42,9 +42,16 @@ class EventForm(FlaskForm):
     def prompts(self):
         return [self.prompt_0.data, self.prompt_1.data, self.prompt_2.data]
 
-    def validate_prompt_2(self, _field):
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        # Across fields, so here rather than in a field validator that Optional() would skip.
         labels = [label.casefold() for label in self.prompts() if label]
+        problem = None
         if not labels:
-            raise ValidationError("Keep at least one prompt: it leads the badge.")
-        if len(set(labels)) != len(labels):
-            raise ValidationError("Each prompt must be different.")
+            problem = "Keep at least one prompt: it leads the badge."
+        elif len(set(labels)) != len(labels):
+            problem = "Each prompt must be different."
+        if problem:
+            self.prompt_0.errors = [*self.prompt_0.errors, problem]
+            return False
+        return valid

@@ -3,7 +3,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from .. import ratelimits
 from ..auth import current_organizer, organizer_required, sign_in_organizer, sign_out_organizer
 from ..connections import services as connections
 from ..errors import DomainError
@@ -23,7 +22,6 @@ def _safe_next(target):
 
 
 @bp.route("/setup", methods=["GET", "POST"])
-@ratelimits.signin
 def setup():
     if services.organizer_exists():
         flash("kithmeet is set up. Organizers sign in here.", "info")
@@ -44,7 +42,6 @@ def setup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@ratelimits.signin
 def login():
     form = LoginForm()
     if form.validate_on_submit():

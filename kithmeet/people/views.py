@@ -4,7 +4,6 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from .. import ratelimits
 from ..auth import current_person, person_required, sign_in_person, sign_out_person
 from ..badges import qr
 from ..errors import DomainError
@@ -24,7 +23,6 @@ def join_lowercase(code):
 
 
 @bp.route("/J/<code>", methods=["GET", "POST"])
-@ratelimits.join
 def join(code):
     event = events.event_by_join_code(normalize(code))
     events.ensure_joinable(event)
@@ -73,7 +71,6 @@ def replace_badge():
 
 
 @bp.route("/signin/<secret>", methods=["GET", "POST"])
-@ratelimits.signin
 def signin(secret):
     # GET only shows whose link it is: link previews and prefetchers must not sign anyone in.
     person = services.person_by_signin_secret(secret)

@@ -1,0 +1,107 @@
+"""First-run setup, organizer sign-in, creating and opening events, the poster."""
+import re
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from kithmeet.events.models import Event
+from kithmeet.extensions import db
+from kithmeet.organizer import services as organizers
+from kithmeet.organizer.models import Organizer
+
+
+def setup_form(client, **data):
+    return client.submit("/organizer/setup", data={"email": "org@example.org", "password": "a long password",
+                                                   **data})
+
+
+def test_fresh_site_leads_to_setup_which_needs_the_code(app, client):
+    assert client.get("/").location == "/organizer/setup"
+    code = organizers.setup_code()
+    wrong = setup_form(client, code="WRONG-CODE")
+    assert wrong.status_code == 200 and "setup code is not right" in wrong.get_data(as_text=True)
+    assert 'value="org@example.org"' in wrong.get_data(as_text=True)  # typed email kept
+    assert not organizers.organizer_exists()
+    right = setup_form(client, code=code.lower())
+    assert right.status_code == 302 and right.location == "/organizer/events/new"
+    # Once done, setup is closed for good and the code file is gone.
+    again = client.get("/organizer/setup")
+    assert again.location == "/organizer/login"
+    assert organizers.setup_code() != code
+
+
+def test_setup_refuses_a_short_password(client):
+    response = setup_form(client, code=organizers.setup_code(), password="short")
+    assert "Use 10 to 200 characters" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Organizer.id))) == 0
+
+
+def test_login_with_right_and_wrong_password(client, make_organizer):
+    make_organizer("org@example.org", "the right password")
+    wrong = client.submit("/organizer/login", data={"email": "org@example.org", "password": "nope"})
+    assert "don&#39;t match" in wrong.get_data(as_text=True)
+    unknown = client.submit("/organizer/login", data={"email": "who@example.org", "password": "nope"})
+    assert "don&#39;t match" in unknown.get_data(as_text=True)
+    assert client.get("/organizer/").status_code == 302
+    right = client.submit("/organizer/login?next=/organizer/", data={"email": "ORG@example.org",
+                                                                     "password": "the right password"})
+    assert right.location == "/organizer/"
+    assert client.get("/organizer/").status_code == 200
+    offsite = client.submit("/organizer/login?next=//evil.example/", data={
+        "email": "org@example.org", "password": "the right password"})
+    assert offsite.location == "/organizer/"
+
+
+def test_password_is_hashed(make_organizer):
+    organizer = make_organizer(password="the right password")
+    assert "the right password" not in organizer.password_hash
+    assert organizer.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+@pytest.fixture
+def organizer_client(client, make_organizer):
+    make_organizer("org@example.org", "the right password")
+    client.submit("/organizer/login", data={"email": "org@example.org", "password": "the right password"})
+    return client
+
+
+def test_create_open_and_close_an_event(organizer_client):
+    form = organizer_client.get("/organizer/events/new").get_data(as_text=True)
+    assert 'value="Ask me about"' in form and 'value="I can help with"' in form and 'value="I&#39;m looking for"' in form
+    response = organizer_client.submit("/organizer/events/new", data={
+        "series": "Thursday Gathering", "name": "Week 47", "starts_at": "2026-11-26T19:00",
+        "venue": "The Corner Café", "description": "Bring a friend",
+        "prompt_0": "Ask me about", "prompt_1": "I can help with", "prompt_2": "I'm looking for"})
+    assert response.status_code == 302
+    event = db.session.scalar(select(Event))
+    assert event.status == "draft" and event.starts_at == datetime(2026, 11, 26, 19, 0)
+    assert event.prompt_labels == ["Ask me about", "I can help with", "I'm looking for"]
+    page_url = response.location
+    organizer_client.submit(f"{page_url}/status", page=page_url, data={"status": "open"})
+    page = organizer_client.get(page_url).get_data(as_text=True)
+    join_link = re.search(r'id="join-link"[^>]*value="([^"]+)"', page).group(1)
+    assert join_link == f"http://localhost/J/{event.join_code}" and "Open:" in page
+    poster = organizer_client.get(f"{page_url}/poster").get_data(as_text=True)
+    assert f"/J/{event.join_code}.svg" in poster and join_link in poster
+    organizer_client.submit(f"{page_url}/status", page=page_url, data={"status": "closed"})
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).status == "closed"
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"name": ""}, "Give the event a name."),
+    ({"starts_at": "next thursday"}, "Pick a date and time"),
+    ({"starts_at": ""}, "Pick a date and time"),
+    ({"prompt_1": "Ask me about"}, "Each prompt must be different."),
+    ({"prompt_0": "", "prompt_1": "", "prompt_2": ""}, "Keep at least one prompt"),
+    ({"name": "<script>x</script>" * 20}, "120 characters or fewer"),
+])
+def test_bad_event_input_is_explained_and_kept(organizer_client, data, message):
+    fields = {"series": "Thursday Gathering", "name": "Week 47", "starts_at": "2026-11-26T19:00",
+              "venue": "Café ☕ upstairs", "prompt_0": "Ask me about", "prompt_1": "I can help with",
+              "prompt_2": "I'm looking for", **data}
+    response = organizer_client.submit("/organizer/events/new", data=fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in html and 'value="Café ☕ upstairs"' in html
+    assert db.session.scalar(select(func.count(Event.id))) == 0

@@ -1,0 +1,227 @@
+"""Pages as a browser uses them: joining, scanning, bad input, and never a 500."""
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from kithmeet.connections.models import Connection
+from kithmeet.extensions import db
+from kithmeet.people.models import Person
+
+BADGE = re.compile(r"/badge/([A-Z0-9]+)\.svg")
+
+
+def join(client, event, **data):
+    fields = {"name": "Ada Okafor", "prompt_0": "Flask", **data}
+    return client.submit(f"/J/{event.join_code}", data=fields)
+
+
+def badge_token(client):
+    return BADGE.search(client.get("/badge").get_data(as_text=True)).group(1)
+
+
+def test_join_lands_on_the_badge_page(client, make_event):
+    event = make_event()
+    response = join(client, event, headline="Backend dev")
+    assert response.status_code == 302 and response.location == "/badge"
+    html = client.get("/badge").get_data(as_text=True)
+    assert "Ada Okafor" in html and "Flask" in html and "Ask me about" in html
+    token = badge_token(client)
+    assert " ".join(token[i:i + 4] for i in range(0, len(token), 4)) in html  # the typed-by-hand code
+
+
+def test_join_again_checks_in_with_one_tap_prefilled(client, make_organizer, make_event):
+    organizer = make_organizer()
+    week1, week2 = make_event(organizer, name="Week 1"), make_event(organizer, name="Week 2")
+    join(client, week1, headline="Rust learner", email="ada@example.org", share_email="y")
+    token = badge_token(client)
+    page = client.get(f"/J/{week2.join_code}").get_data(as_text=True)
+    assert "Check in as Ada Okafor" in page and 'value="Rust learner"' in page and 'value="ada@example.org"' in page
+    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
+    form.update({"nonce": nonce, "csrf_token": csrf})
+    assert client.post(f"/J/{week2.join_code}", data=form).status_code == 302
+    assert badge_token(client) == token  # the same badge works next week
+    assert db.session.scalar(select(func.count(Person.id))) == 1
+
+
+def test_double_submitted_join_makes_one_person(client, make_event):
+    event = make_event()
+    page = client.get(f"/J/{event.join_code}").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+            "nonce": re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1), "name": "Ada"}
+    assert client.post(f"/J/{event.join_code}", data=data).status_code == 302
+    assert client.post(f"/J/{event.join_code}", data=data).status_code == 302
+    assert db.session.scalar(select(func.count(Person.id))) == 1
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"name": ""}, "Tell people your name."),
+    ({"name": "   "}, "Tell people your name."),
+    ({"name": "x" * 81}, "80 characters or fewer"),
+    ({"email": "not-an-email"}, "email address doesn"),
+    ({"phone": "call me maybe"}, "Use digits"),
+    ({"website": "javascript:alert(1)"}, "https://"),
+    ({"linkedin": "https://evil.example/in/x"}, "linkedin.com"),
+    ({"name": "Ada\x07"}, "control characters"),
+])
+def test_bad_join_input_is_explained_and_typed_values_kept(client, make_event, data, message):
+    event = make_event()
+    fields = {"headline": "kept headline ✨", "pronouns": "she/her", **data}
+    response = join(client, event, **fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html.replace("&#39;", "'")
+    assert 'value="kept headline ✨"' in html
+    assert db.session.scalar(select(func.count(Person.id))) == 0
+
+
+def test_unicode_rtl_emoji_and_html_are_kept_and_escaped(client, make_event, make_client):
+    event = make_event()
+    name = "أمينة <script>alert(1)</script> 🌱"
+    join(client, event, name=name, headline='"><img src=x onerror=alert(1)>', prompt_0="<b>bold</b>")
+    badge = client.get("/badge").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in badge and "&lt;script&gt;" in badge
+    assert "أمينة" in badge and "🌱" in badge and "<b>bold</b>" not in badge
+    other = make_client()
+    join(other, event, name="Bo")
+    scan = other.get(f"/B/{badge_token(client)}").get_data(as_text=True)
+    assert "<img src=x" not in scan and "&lt;img src=x" in scan and 'dir="auto"' in scan
+
+
+def test_website_and_linkedin_are_normalised_to_https(client, make_event):
+    event = make_event()
+    join(client, event, website="ada.example", linkedin="ada-okafor")
+    person = db.session.scalar(select(Person))
+    assert {c.kind: c.value for c in person.contacts} == {
+        "website": "https://ada.example", "linkedin": "https://www.linkedin.com/in/ada-okafor"}
+
+
+@pytest.mark.parametrize("status,text", [("draft", "isn&#39;t open yet"), ("closed", "has ended")])
+def test_join_link_of_an_event_not_open_says_so(client, make_event, status, text):
+    event = make_event(status=status)
+    response = client.get(f"/J/{event.join_code}")
+    assert response.status_code == 400 and text in response.get_data(as_text=True)
+
+
+def test_unknown_join_code_and_lowercase_join_link(client, make_event):
+    event = make_event()
+    assert client.get("/J/AAAAAAAAAA").status_code == 404
+    response = client.get(f"/j/{event.join_code.lower()}")
+    assert response.status_code == 301 and response.location.endswith(f"/J/{event.join_code}")
+
+
+def test_scan_connect_and_both_follow_up_pages(make_event, make_client):
+    event = make_event()
+    ada, bo = make_client(), make_client()
+    join(ada, event, name="Ada", email="ada@example.org", share_email="y")
+    join(bo, event, name="Bo")
+    token = badge_token(ada)
+    page = bo.get(f"/B/{token}").get_data(as_text=True)
+    assert "Connect with Ada" in page and "sees this too" in page and "Only you ever see this" in page
+    assert "ada@example.org" not in page
+    response = bo.submit(f"/B/{token}", data={"talked_about": "Flask testing", "private_note": "hire?",
+                                              "client_id": "c1"})
+    assert response.status_code == 302
+    after = bo.get(f"/B/{token}").get_data(as_text=True)
+    assert "You&#39;re connected with Ada" in after and "ada@example.org" in after
+    assert "Bo" in ada.get("/followup").get_data(as_text=True)
+    assert "Flask testing" in ada.get("/followup").get_data(as_text=True)
+    assert "Ada" in bo.get("/followup").get_data(as_text=True)
+
+
+def test_double_submitted_connect_records_once(make_event, make_client):
+    event = make_event()
+    ada, bo = make_client(), make_client()
+    join(ada, event, name="Ada")
+    join(bo, event, name="Bo")
+    token = badge_token(ada)
+    page = bo.get(f"/B/{token}").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+            "client_id": re.search(r'name="client_id" type="hidden" value="([^"]+)"', page).group(1),
+            "talked_about": "Once"}
+    bo.post(f"/B/{token}", data=data)
+    bo.post(f"/B/{token}", data=data)
+    assert db.session.scalar(select(func.count(Connection.id))) == 1
+    assert bo.get(f"/B/{token}").get_data(as_text=True).count("Once") == 1
+
+
+def test_scan_edge_pages(make_event, make_client, make_organizer):
+    organizer = make_organizer()
+    event = make_event(organizer)
+    ada, bo, stranger = make_client(), make_client(), make_client()
+    join(ada, event, name="Ada")
+    join(bo, event, name="Bo")
+    token = badge_token(ada)
+    own = ada.get(f"/B/{token}")
+    assert own.status_code == 200 and "your own badge" in own.get_data(as_text=True)
+    unknown = bo.get("/B/AAAAAAAAAAA")
+    assert unknown.status_code == 404 and "don&#39;t recognise that badge" in unknown.get_data(as_text=True)
+    public = stranger.get(f"/B/{token}").get_data(as_text=True)
+    assert "Ada" in public and f"/J/{event.join_code}?next=/B/{token}" in public and "<form" not in public
+    lower = bo.get(f"/b/{token.lower()}")
+    assert lower.status_code == 301 and lower.location.endswith(f"/B/{token}")
+    from kithmeet.events import services as events
+
+    events.set_status(organizer, event.public_id, "closed")
+    closed = bo.get(f"/B/{token}").get_data(as_text=True)
+    assert "has closed" in closed and "Connect</button>" not in closed
+    response = bo.submit(f"/B/{token}", page="/", data={"talked_about": "late"})
+    assert response.status_code == 200 and "has closed" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Connection.id))) == 0
+
+
+def test_joining_from_a_scanned_badge_comes_back_to_it(make_event, make_client):
+    event = make_event()
+    ada, newcomer = make_client(), make_client()
+    join(ada, event, name="Ada")
+    token = badge_token(ada)
+    response = newcomer.submit(f"/J/{event.join_code}?next=/B/{token}", data={"name": "New"})
+    assert response.location == f"/B/{token}"
+    evil = make_client().submit(f"/J/{event.join_code}?next=https://evil.example/", data={"name": "N2"})
+    assert evil.location == "/badge"
+
+
+def test_typed_code_finds_the_badge(make_event, make_client):
+    event = make_event()
+    ada, bo = make_client(), make_client()
+    join(ada, event, name="Ada")
+    join(bo, event, name="Bo")
+    token = badge_token(ada)
+    typed = f" {token[:4].lower()}-{token[4:8]} {token[8:]} "
+    assert bo.submit("/code", page="/", data={"code": typed}).location == f"/B/{token}"
+
+
+def test_pages_that_need_an_attendee_send_strangers_home(client):
+    for path in ("/badge", "/followup"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.location == "/"
+
+
+def test_signin_link_get_does_not_sign_in_post_does(make_event, make_client):
+    event = make_event()
+    ada, laptop = make_client(), make_client()
+    join(ada, event, name="Ada")
+    html = ada.submit("/badge/sign-in-link", page="/badge").get_data(as_text=True)
+    link = re.search(r'value="(http[^"]+/signin/[^"]+)"', html).group(1)
+    path = link.split("localhost", 1)[1]
+    assert "Continue as Ada" in laptop.get(path).get_data(as_text=True)
+    assert laptop.get("/badge").status_code == 302  # GET changed nothing
+    assert laptop.submit(path).location == "/badge"
+    assert "Ada" in laptop.get("/badge").get_data(as_text=True)
+    assert make_client().get("/signin/not-a-real-secret").status_code == 404
+
+
+def test_replaced_badge_code_stops_working(make_event, make_client):
+    event = make_event()
+    ada, bo = make_client(), make_client()
+    join(ada, event, name="Ada")
+    join(bo, event, name="Bo")
+    old = badge_token(ada)
+    ada.submit("/badge/replace", page="/badge")
+    new = badge_token(ada)
+    assert new != old
+    revoked = bo.get(f"/B/{old}")
+    assert revoked.status_code == 404 and "replaced by its owner" in revoked.get_data(as_text=True)
+    assert bo.get(f"/B/{new}").status_code == 200

@@ -1,0 +1,96 @@
+"""CSRF, headers, cookies, rate limits, and organizer authorization."""
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from kithmeet import create_app
+from kithmeet.connections.models import Connection
+from kithmeet.errors import NotFound
+from kithmeet.events import services as events
+from kithmeet.extensions import db
+from kithmeet.organizer import services as organizers
+from kithmeet.people.models import Person
+
+
+def test_posts_without_csrf_token_are_refused_and_change_nothing(client, make_event, make_person, signed_in):
+    event = make_event()
+    assert client.post(f"/J/{event.join_code}", data={"name": "No token"}).status_code == 400
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    bo_client = signed_in(bo)
+    response = bo_client.post(f"/B/{ada.badge_token}", data={"talked_about": "forged"})
+    assert response.status_code == 400 and "Please try again" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Connection.id))) == 0
+    assert db.session.scalar(select(func.count(Person.id))) == 2
+
+
+def test_security_headers(client):
+    response = client.get("/organizer/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_no_inline_scripts_or_styles_in_templates():
+    import pathlib
+    import re
+
+    for template in pathlib.Path("templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
+        assert " style=" not in text and "<style" not in text, template
+        assert not re.search(r"\son[a-z]+=", text), template
+
+
+def test_session_cookie_flags_behind_https(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.sqlite3'}", "SECRET_KEY": "k",
+                      "PUBLIC_URL": "https://meet.example.org", "WTF_CSRF_ENABLED": False,
+                      "RATELIMIT_ENABLED": False}, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.create_all()
+        organizer = organizers.create_organizer("org@example.org", "long enough pw")
+        event = events.create_event(organizer, name="E", starts_at=datetime(2026, 11, 26, 19))
+        events.set_status(organizer, event.public_id, "open")
+        join_path = f"/J/{event.join_code}"
+    response = app.test_client().post(join_path, data={"name": "Ada"}, base_url="https://meet.example.org")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Strict-Transport-Security" in response.headers
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_session_cookie_is_httponly_and_lax_on_plain_http(client, make_event):
+    event = make_event()
+    response = client.submit(f"/J/{event.join_code}", data={"name": "Ada"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+@pytest.fixture
+def app_config():
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_SCAN": "5 per minute", "RATELIMIT_JOIN": "3 per minute",
+            "RATELIMIT_SIGNIN": "4 per minute"}
+
+
+def test_scan_join_and_signin_are_rate_limited(client, make_event):
+    event = make_event()
+    scans = [client.get("/B/AAAAAAAAAAA").status_code for _ in range(7)]
+    assert scans[:5] == [404] * 5 and scans[5:] == [429, 429]
+    joins = [client.post(f"/J/{event.join_code}", data={"name": "x"}).status_code for _ in range(5)]
+    assert joins[:3] == [400] * 3 and joins[3:] == [429, 429]
+    logins = [client.post("/organizer/login", data={}).status_code for _ in range(6)]
+    assert logins[4:] == [429, 429]
+    assert "Too many tries" in client.get("/B/AAAAAAAAAAA").get_data(as_text=True)
+
+
+def test_organizer_sees_and_changes_only_own_events(make_organizer, make_event):
+    mine, theirs = make_organizer(), make_organizer()
+    event = make_event(theirs, status="draft")
+    with pytest.raises(NotFound):
+        events.event_for_organizer(mine, event.public_id)
+    with pytest.raises(NotFound):
+        events.set_status(mine, event.public_id, "open")
+    assert [e for e, _ in events.events_overview(mine)] == []
+    assert event.status == "draft"
