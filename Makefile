@@ -49,7 +49,7 @@ test: install-dev system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 benchmark: install-dev
-	$(BIN)/python benchmarks/followup_queries.py
+	$(BIN)/python benchmarks/pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
