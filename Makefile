@@ -40,10 +40,16 @@ run: migrate
 demo: migrate
 	$(FLASK) demo
 
-## Browser tests drive Debian's Chromium; install it when it is missing.
+## Browser tests drive Debian's Chromium; the scale-path tests start a throwaway PostgreSQL
+## server; badge SVGs are rasterised with cairo. Install whichever is missing.
+SYSTEM_TEST_PACKAGES := chromium fonts-dejavu-core libcairo2 postgresql
 system-test-deps:
-	@{ command -v chromium && ldconfig -p | grep -q libcairo.so.2; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core libcairo2; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libcairo.so.2 \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing $(SYSTEM_TEST_PACKAGES) from Debian"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_TEST_PACKAGES); \
+	fi
 
 test: install-dev system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

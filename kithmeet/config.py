@@ -45,10 +45,15 @@ def apply_environment(config, environ):
             config[key] = value
     if isinstance(config.get("TRUST_PROXY"), str):
         config["TRUST_PROXY"] = config["TRUST_PROXY"].lower() in ("1", "true", "yes")
-    uri = config["SQLALCHEMY_DATABASE_URI"]
-    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the dialect name.
-    if uri.startswith("postgres://"):
-        config["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + uri[len("postgres://"):]
+    config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
+
+
+def database_uri(uri):
+    """Hosting platforms hand out postgres:// URLs; use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix):]
+    return uri
 
 
 def finalize(app):

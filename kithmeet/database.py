@@ -43,6 +43,8 @@ def insert_if_absent(model, values, conflict_columns):
         statement = sqlite_insert(model)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
-    statement = statement.values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    return db.session.execute(statement).rowcount == 1
+    statement = (statement.values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+                 .returning(*model.__table__.primary_key.columns))
+    # RETURNING, not rowcount: psycopg reports -1 for this statement; a returned row is exact.
+    return db.session.execute(statement).first() is not None
 

@@ -15,6 +15,8 @@ from kithmeet.extensions import db
 from kithmeet.organizer import services as organizers
 from kithmeet.people import services as people
 
+from .postgres import Server
+
 CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -24,11 +26,27 @@ def app_config():
     return {}
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    server = Server().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app(tmp_path, app_config):
+def database_url(request, tmp_path):
+    """SQLite by default; `@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"],
+    indirect=True)` runs a test on a fresh PostgreSQL database too."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres").new_database()
+    return f"sqlite:///{tmp_path / 'kithmeet-test.sqlite3'}"
+
+
+@pytest.fixture
+def app(tmp_path, app_config, database_url):
     config = {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kithmeet-test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "RATELIMIT_ENABLED": False,
         **app_config,

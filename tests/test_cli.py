@@ -8,6 +8,8 @@ from kithmeet.extensions import db
 from kithmeet.organizer.models import Organizer
 from kithmeet.people.models import Person
 
+from .postgres import BOTH_DATABASES
+
 
 def test_create_organizer(runner):
     result = runner.invoke(args=["create-organizer", "--email", "Org@Example.org", "--password", "long enough pw"])
@@ -44,12 +46,13 @@ def test_demo_seeds_attendees_with_working_sign_in_links(app, runner):
     assert "password" not in again.output
 
 
-def test_migrations_build_the_same_schema_as_the_models(tmp_path):
+@BOTH_DATABASES
+def test_migrations_build_the_same_schema_as_the_models(tmp_path, database_url):
     from flask_migrate import upgrade
 
     from kithmeet import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "SECRET_KEY": "k"},
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k"},
                      instance_path=str(tmp_path / "instance"))
     with app.app_context():
         upgrade()

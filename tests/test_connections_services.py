@@ -11,6 +11,8 @@ from kithmeet.extensions import db
 from kithmeet.people import services as people
 from kithmeet.people.models import Person
 
+from .postgres import BOTH_DATABASES
+
 
 def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
@@ -70,6 +72,7 @@ def test_closed_event_is_refused(make_event, make_person, make_organizer):
     assert count(Connection) == 0 and count(Scan) == 0
 
 
+@BOTH_DATABASES
 def test_rescans_and_reverse_scans_keep_one_connection(pair):
     ada, bo, _ = pair
     first, created = connections.connect(ada, bo.badge_token, talked_about="Rust")
@@ -81,6 +84,7 @@ def test_rescans_and_reverse_scans_keep_one_connection(pair):
     assert connections.encounters_of(first)[0].talked_about == "Rust\nAlso Go"
 
 
+@BOTH_DATABASES
 def test_same_client_id_records_one_scan(pair):
     ada, bo, _ = pair
     connections.connect(ada, bo.badge_token, talked_about="once", client_id="phone-1-scan-7")
@@ -109,6 +113,7 @@ def test_meeting_again_at_the_next_event_is_a_new_encounter(make_organizer, make
     assert [(e.event.name, e.talked_about) for e in encounters] == [("Week 2", "week two"), ("Week 1", "week one")]
 
 
+@BOTH_DATABASES
 def test_pair_scanning_each_other_at_the_same_instant_makes_one_connection(app, make_event, make_person):
     """Two threads, two database sessions, a barrier so they collide: one connection, no error."""
     event = make_event()

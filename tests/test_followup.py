@@ -6,6 +6,8 @@ from kithmeet.connections.models import Connection
 from kithmeet.extensions import db
 from kithmeet.followup import services as followup
 
+from .postgres import BOTH_DATABASES
+
 
 @pytest.fixture
 def app_config():
@@ -85,6 +87,7 @@ def followup_queries(person, signed_in, count_queries):
     return len(statements), response.get_data(as_text=True).count('class="followup-entry"')
 
 
+@BOTH_DATABASES
 def test_query_count_does_not_grow_with_connections(make_event, make_person, signed_in, count_queries):
     event = make_event()
     few, many = make_person("Few", event=event), make_person("Many", event=event)
