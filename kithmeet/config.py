@@ -4,6 +4,8 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from .instance_files import read_or_create
+
 
 class Defaults:
     SQLALCHEMY_DATABASE_URI = "sqlite:///kithmeet.sqlite3"
@@ -73,22 +75,5 @@ def finalize(app):
 
 
 def instance_secret_key(instance_path):
-    """Read the secret key from the instance folder, creating it on first run."""
-    path = os.path.join(instance_path, "secret_key")
-    try:
-        with open(path, encoding="ascii") as handle:
-            key = handle.read().strip()
-        if key:
-            return key
-    except FileNotFoundError:
-        pass
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: two workers starting at once must agree on one key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip() or key
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-    return key
+    """The secret key from the instance folder, created on first run."""
+    return read_or_create(os.path.join(instance_path, "secret_key"), lambda: secrets.token_urlsafe(48))

@@ -20,6 +20,16 @@ def badge_token(client):
     return BADGE.search(client.get("/badge").get_data(as_text=True)).group(1)
 
 
+@pytest.fixture
+def two_attendees(make_event, make_client):
+    """An open event that Ada and Bo joined in their own browsers; and Ada's badge token."""
+    event = make_event()
+    ada, bo = make_client(), make_client()
+    join(ada, event, name="Ada")
+    join(bo, event, name="Bo")
+    return event, ada, bo, badge_token(ada)
+
+
 def test_join_lands_on_the_badge_page(client, make_event):
     event = make_event()
     response = join(client, event, headline="Backend dev")
@@ -131,12 +141,8 @@ def test_scan_connect_and_both_follow_up_pages(make_event, make_client):
     assert "Ada" in bo.get("/followup").get_data(as_text=True)
 
 
-def test_double_submitted_connect_records_once(make_event, make_client):
-    event = make_event()
-    ada, bo = make_client(), make_client()
-    join(ada, event, name="Ada")
-    join(bo, event, name="Bo")
-    token = badge_token(ada)
+def test_double_submitted_connect_records_once(two_attendees):
+    _, ada, bo, token = two_attendees
     page = bo.get(f"/B/{token}").get_data(as_text=True)
     data = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
             "client_id": re.search(r'name="client_id" type="hidden" value="([^"]+)"', page).group(1),
@@ -183,12 +189,8 @@ def test_joining_from_a_scanned_badge_comes_back_to_it(make_event, make_client):
     assert evil.location == "/badge"
 
 
-def test_typed_code_finds_the_badge(make_event, make_client):
-    event = make_event()
-    ada, bo = make_client(), make_client()
-    join(ada, event, name="Ada")
-    join(bo, event, name="Bo")
-    token = badge_token(ada)
+def test_typed_code_finds_the_badge(two_attendees):
+    _, ada, bo, token = two_attendees
     typed = f" {token[:4].lower()}-{token[4:8]} {token[8:]} "
     assert bo.submit("/code", page="/", data={"code": typed}).location == f"/B/{token}"
 
@@ -213,12 +215,8 @@ def test_signin_link_get_does_not_sign_in_post_does(make_event, make_client):
     assert make_client().get("/signin/not-a-real-secret").status_code == 404
 
 
-def test_replaced_badge_code_stops_working(make_event, make_client):
-    event = make_event()
-    ada, bo = make_client(), make_client()
-    join(ada, event, name="Ada")
-    join(bo, event, name="Bo")
-    old = badge_token(ada)
+def test_replaced_badge_code_stops_working(two_attendees):
+    _, ada, bo, old = two_attendees
     ada.submit("/badge/replace", page="/badge")
     new = badge_token(ada)
     assert new != old

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import DomainError
 from ..extensions import db
+from ..instance_files import read_or_create
 from .models import Organizer
 
 MIN_PASSWORD = 10
@@ -27,23 +28,7 @@ def _setup_code_path():
 
 def setup_code():
     """The one-time code the first organizer must type; created on demand, kept in instance/."""
-    path = _setup_code_path()
-    try:
-        with open(path, encoding="ascii") as handle:
-            code = handle.read().strip()
-            if code:
-                return code
-    except FileNotFoundError:
-        pass
-    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(code)
-    return code
+    return read_or_create(_setup_code_path(), lambda: "-".join(secrets.token_hex(2).upper() for _ in range(3)))
 
 
 def _normalize_email(email):
