@@ -130,6 +130,7 @@ def test_scan_connect_and_both_follow_up_pages(make_event, make_client):
     token = badge_token(ada)
     page = bo.get(f"/B/{token}").get_data(as_text=True)
     assert "Connect with Ada" in page and "sees this too" in page and "Only you ever see this" in page
+    assert 'aria-describedby="talked_about-hint"' in page and 'aria-describedby="private_note-hint"' in page
     assert "ada@example.org" not in page
     response = bo.submit(f"/B/{token}", data={"talked_about": "Flask testing", "private_note": "hire?",
                                               "client_id": "c1"})

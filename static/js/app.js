@@ -31,6 +31,16 @@
     }
   });
 
+  // Times are stored in UTC; show them in the phone's own time zone.
+  Array.prototype.forEach.call(document.querySelectorAll("time[data-local]"), function (node) {
+    var when = new Date(node.getAttribute("datetime"));
+    if (!isNaN(when)) {
+      node.textContent = when.toLocaleString(undefined, {
+        day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"
+      });
+    }
+  });
+
   // Keep the screen on while the badge is shown, so it stays scannable.
   if (document.body.classList.contains("badge-page") && navigator.wakeLock) {
     var lock = function () { navigator.wakeLock.request("screen").catch(function () {}); };

@@ -134,12 +134,12 @@ def seed(live_server):
                 return event.public_id, event.join_code
 
         @staticmethod
-        def person(join_code, name, *, headline="", answers=(), contacts=None, shared=None):
+        def person(join_code, name, *, pronouns="", headline="", answers=(), contacts=None, shared=None):
             """Someone who joined the event; returns (badge token, personal sign-in path)."""
             with app.app_context():
                 event = events.event_by_join_code(join_code)
                 contacts = contacts or {}
-                profile = {"name": name, "headline": headline, "contacts": contacts,
+                profile = {"name": name, "pronouns": pronouns, "headline": headline, "contacts": contacts,
                            "shared": shared if shared is not None else {kind: True for kind in contacts},
                            "answers": list(zip(event.prompt_labels, answers))}
                 person = people.join_event(event, profile)
