@@ -1,7 +1,8 @@
 """Measure the pages a meetup leans on; print a table. Not a test: numbers to read.
 
 - SQL statements per follow-up page at 10, 100 and 300 connections (must not grow);
-- time per follow-up page render, as a ratio to a bare Flask route timed in the same run;
+- time per follow-up page render, all rows on one page and at the default page size, as a
+  ratio to a bare Flask route timed in the same run;
 - gzip-compressed size of the badge, connect (scan) and follow-up pages plus their CSS and JS.
 
 Run: make benchmark   (or .venv/bin/python benchmarks/pages.py)
@@ -20,6 +21,7 @@ from sqlalchemy import event as sa_event
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kithmeet import create_app  # noqa: E402
+from kithmeet.config import Defaults  # noqa: E402
 from kithmeet.connections import services as connections  # noqa: E402
 from kithmeet.events import services as events  # noqa: E402
 from kithmeet.extensions import db  # noqa: E402
@@ -28,6 +30,7 @@ from kithmeet.people import services as people  # noqa: E402
 
 SIZES = (10, 100, 300)
 REPEAT = 15
+DEFAULT_PAGE_SIZE = Defaults.FOLLOWUP_PAGE_SIZE
 
 
 def build(tmp):
@@ -113,6 +116,13 @@ def main():
             seconds = timed(client, "/followup")
             size_kb = gz(client.get("/followup").data) / 1024
             print(f"{size:>11} {queries:>8} {seconds * 1000:>8.1f} {seconds / bare:>7.0f} {size_kb:>6.1f}")
+        # What people get: the list in pages of the default size.
+        app.config["FOLLOWUP_PAGE_SIZE"] = DEFAULT_PAGE_SIZE
+        client = signed_in_client(app, hosts[SIZES[-1]][1])
+        seconds = timed(client, "/followup")
+        print(f"{SIZES[-1]} connections, first page of {DEFAULT_PAGE_SIZE}: {count_statements(app, client, '/followup')} "
+              f"SQL, {seconds * 1000:.1f} ms ({seconds / bare:.0f} x bare), "
+              f"{gz(client.get('/followup').data) / 1024:.1f} KB gz")
 
         client = signed_in_client(app, hosts[SIZES[0]][1])
         badge = client.get("/badge")
