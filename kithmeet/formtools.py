@@ -7,7 +7,8 @@ from wtforms.validators import Length, ValidationError
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and store line breaks as \n whatever the browser sent (forms post \r\n)."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def no_controls(multiline=False):

@@ -85,12 +85,34 @@ def test_rescans_and_reverse_scans_keep_one_connection(pair):
 
 
 @BOTH_DATABASES
-def test_same_client_id_records_one_scan(pair):
+def test_same_client_id_records_one_scan_but_keeps_new_words(pair):
     ada, bo, _ = pair
     connections.connect(ada, bo.badge_token, talked_about="once", client_id="phone-1-scan-7")
-    connections.connect(ada, bo.badge_token, talked_about="twice", client_id="phone-1-scan-7")
+    connections.connect(ada, bo.badge_token, talked_about="once", client_id="phone-1-scan-7")
     assert count(Scan) == 1
     assert connections.encounters_of(connection_of(ada, bo))[0].talked_about == "once"
+    # The same scan resent after its notes were edited (a back button, an offline retry).
+    connections.connect(ada, bo.badge_token, talked_about="and more", private_note="mine",
+                        client_id="phone-1-scan-7")
+    assert count(Scan) == 1
+    assert connections.encounters_of(connection_of(ada, bo))[0].talked_about == "once\nand more"
+
+
+def test_notes_merge_by_whole_lines(pair):
+    ada, bo, _ = pair
+    connections.connect(ada, bo.badge_token, talked_about="Rust study group ideas")
+    connections.connect(bo, ada.badge_token, talked_about="Rust")
+    connections.connect(bo, ada.badge_token, talked_about="Rust")
+    assert connections.encounters_of(connection_of(ada, bo))[0].talked_about == "Rust study group ideas\nRust"
+
+
+def test_merged_notes_stop_at_the_limit_the_form_can_edit(pair):
+    ada, bo, _ = pair
+    connections.connect(ada, bo.badge_token, talked_about="a" * 600)
+    with pytest.raises(DomainError) as error:
+        connections.connect(bo, ada.badge_token, talked_about="b" * 600)
+    assert error.value.code == "too_long"
+    assert connections.encounters_of(connection_of(ada, bo))[0].talked_about == "a" * 600
 
 
 def connection_of(a, b):

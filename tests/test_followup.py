@@ -110,3 +110,46 @@ def test_paging(app, make_event, make_person, signed_in):
     pages = [client.get(f"/followup?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
     assert [page.count('class="followup-entry"') for page in pages] == [5, 5, 2]
     assert "P11" in pages[0] and "P00" in pages[2] and "Older" in pages[0] and "Older" not in pages[2]
+
+
+def entry_form(client, pid):
+    """The fields of one follow-up entry's form as the page drew them."""
+    import re
+
+    html = client.get("/followup").get_data(as_text=True)
+    version = re.search(rf'name="{pid}-talked_about_version" type="hidden" value="([^"]*)"', html).group(1)
+    text = re.search(rf'name="{pid}-talked_about">\n?([^<]*)</textarea>', html).group(1)
+    return {f"{pid}-talked_about_version": version, f"{pid}-talked_about": text,
+            f"{pid}-private_note": "", f"{pid}-status": "to_follow_up"}
+
+
+def test_saving_an_entry_never_overwrites_the_other_sides_new_words(make_event, make_person, signed_in):
+    event = make_event()
+    ada, eve = make_person("Ada", event=event), make_person("Eve", event=event)
+    connection, _ = connections.connect(ada, eve.badge_token, talked_about="Venues")
+    pid = connection.public_id
+    ada_client, eve_client = signed_in(ada), signed_in(eve)
+    ada_form, eve_form = entry_form(ada_client, pid), entry_form(eve_client, pid)  # both pages open
+
+    eve_form[f"{pid}-talked_about"] = "Venues\nSponsors too"
+    assert eve_client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data=eve_form).status_code == 302
+    # Ada, on her older page, only changes her status: Eve's line stays.
+    ada_form[f"{pid}-status"] = "followed_up"
+    assert ada_client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data=ada_form).status_code == 302
+    assert connections.encounters_of(connection)[0].talked_about == "Venues\nSponsors too"
+    # Ada edits the line on that old page: refused with a message, her words kept, nothing saved.
+    ada_form[f"{pid}-talked_about"] = "Venues, Ada's version"
+    ada_form[f"{pid}-private_note"] = "not saved either"
+    response = ada_client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data=ada_form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "changed “talked about” while you were editing" in html
+    assert "Venues, Ada&#39;s version" in html
+    db.session.expire_all()
+    assert connections.encounters_of(connection)[0].talked_about == "Venues\nSponsors too"
+    assert followup.followup_page(ada).entries[0].side.private_note == ""
+
+
+def test_huge_page_number_is_not_an_error(make_person, signed_in):
+    client = signed_in(make_person())
+    assert client.get("/followup?page=999999999999999999999").status_code == 200
+    assert client.get("/followup?page=-3").status_code == 200

@@ -19,12 +19,32 @@ MAX_TEXT = 1000
 
 
 def _merge_line(existing, addition):
-    """Add a line to shared text without repeating it (a resent scan adds nothing)."""
-    addition = (addition or "").strip()
+    """Add a note to text without repeating it: a resent scan adds nothing.
+
+    Raises too_long rather than store more than the follow-up form can edit.
+    """
+    addition = (addition or "").replace("\r\n", "\n").strip()
     existing = existing or ""
-    if not addition or addition in existing:
+    if not addition or addition in existing.split("\n") or addition == existing:
         return existing
-    return f"{existing}\n{addition}" if existing else addition
+    merged = f"{existing}\n{addition}" if existing else addition
+    if len(merged) > MAX_TEXT:
+        raise DomainError(f"Your notes for this connection would pass {MAX_TEXT} characters. "
+                          "Shorten them on your follow-up list, then add this.", "too_long")
+    return merged
+
+
+def _add_notes(connection, event_id, scanner_id, talked_about, private_note):
+    """Merge the scan's notes into the encounter's shared line and the scanner's own note."""
+    encounter = db.session.scalar(
+        select(Encounter).where(Encounter.connection_id == connection.id, Encounter.event_id == event_id)
+        .with_for_update())
+    encounter.talked_about = _merge_line(encounter.talked_about, talked_about)
+    if private_note and private_note.strip():
+        side = db.session.scalar(select(ConnectionSide).where(
+            ConnectionSide.connection_id == connection.id, ConnectionSide.person_id == scanner_id)
+            .with_for_update())
+        side.private_note = _merge_line(side.private_note, private_note)
 
 
 def connection_between(person_id, other_id):
@@ -47,9 +67,13 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     event = events.current_event_for(scanner.id)
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
 
-    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
+    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id, Scan.scanner_id == scanner.id))
     if earlier is not None:
-        return db.session.get(Connection, earlier.connection_id), False
+        # The same scan sent again (a retry, a back button): record nothing new but its notes.
+        connection = db.session.get(Connection, earlier.connection_id)
+        _add_notes(connection, earlier.event_id, scanner.id, talked_about, private_note)
+        db.session.commit()
+        return connection, False
 
     now = utcnow()
     a, b = sorted((scanner.id, target.id))
@@ -65,15 +89,11 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     insert_if_absent(Encounter, {"connection_id": connection.id, "event_id": event.id, "talked_about": "",
                                  "created_at": now, "updated_at": now},
                      ["connection_id", "event_id"])
-    encounter = db.session.scalar(
-        select(Encounter).where(Encounter.connection_id == connection.id, Encounter.event_id == event.id)
-        .with_for_update())
-    encounter.talked_about = _merge_line(encounter.talked_about, talked_about)
-    if private_note and private_note.strip():
-        side = db.session.scalar(select(ConnectionSide).where(
-            ConnectionSide.connection_id == connection.id, ConnectionSide.person_id == scanner.id)
-            .with_for_update())
-        side.private_note = _merge_line(side.private_note, private_note)
+    try:
+        _add_notes(connection, event.id, scanner.id, talked_about, private_note)
+    except DomainError:
+        db.session.rollback()
+        raise
     insert_if_absent(Scan, {"client_id": client_id, "scanner_id": scanner.id, "scanned_id": target.id,
                             "event_id": event.id, "connection_id": connection.id, "created_at": now},
                      ["client_id"])

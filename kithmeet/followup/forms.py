@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..connections.models import FOLLOWUP_STATUSES
@@ -12,4 +12,6 @@ class EntryForm(FlaskForm):
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
     private_note = TextAreaField("Private note (only you see this)", filters=[strip],
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
+    # Fingerprint of the shared line as this page showed it (see services.update_entry).
+    talked_about_version = HiddenField()
     status = SelectField("Status", choices=[SelectChoice(value, label) for value, label in FOLLOWUP_STATUSES.items()])

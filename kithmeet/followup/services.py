@@ -1,4 +1,5 @@
 """The follow-up list: everyone a person met, and their own status and note for each."""
+import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -9,6 +10,14 @@ from ..connections.services import MAX_TEXT
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..people import services as people
+
+
+MAX_PAGE = 10_000
+
+
+def text_version(text):
+    """A short fingerprint of shared text, sent with the edit form to detect a concurrent edit."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -33,7 +42,7 @@ class Page:
 
 def followup_page(person, number=1, size=50):
     """One page of the list, newest meeting first, in a fixed number of queries."""
-    number = max(1, number)
+    number = min(max(1, number), MAX_PAGE)
     rows = db.session.execute(
         select(ConnectionSide, Connection).join(Connection, ConnectionSide.connection_id == Connection.id)
         .where(ConnectionSide.person_id == person.id)
@@ -57,10 +66,13 @@ def followup_page(person, number=1, size=50):
     return Page(entries, number, has_next, total)
 
 
-def update_entry(person, connection_public_id, *, status=None, private_note=None, talked_about=None):
+def update_entry(person, connection_public_id, *, status=None, private_note=None, talked_about=None,
+                 talked_about_version=None):
     """Change one's own side of a connection and the latest shared talked-about line.
 
-    Only the two people of the connection may; to anyone else it does not exist.
+    Only the two people of the connection may; to anyone else it does not exist. The
+    shared line is written only when this person changed it, and not over a change the
+    other person saved since this person's page was drawn (`talked_about_version`).
     """
     side = db.session.scalar(
         select(ConnectionSide).join(Connection, ConnectionSide.connection_id == Connection.id)
@@ -80,7 +92,14 @@ def update_entry(person, connection_public_id, *, status=None, private_note=None
         encounter = db.session.scalar(
             select(Encounter).where(Encounter.connection_id == side.connection_id)
             .order_by(Encounter.created_at.desc(), Encounter.id.desc()).limit(1).with_for_update())
-        if encounter is not None:
-            encounter.talked_about = talked_about.strip()
+        talked_about = talked_about.strip()
+        # Unchanged from what this person's page showed: leave the line (the other side may have added to it).
+        untouched = talked_about_version is not None and text_version(talked_about) == talked_about_version
+        if encounter is not None and not untouched and talked_about != encounter.talked_about:
+            if talked_about_version is not None and talked_about_version != text_version(encounter.talked_about):
+                db.session.rollback()
+                raise DomainError("The other person changed “talked about” while you were editing. "
+                                  "Reload the page to see their words, then add yours.", "edit_conflict")
+            encounter.talked_about = talked_about
     db.session.commit()
     return side

@@ -15,6 +15,7 @@ def _render(number, failed=None):
     forms = {entry.connection.public_id: EntryForm(
         formdata=None, prefix=entry.connection.public_id,
         data={"talked_about": entry.latest.talked_about if entry.latest else "",
+              "talked_about_version": services.text_version(entry.latest.talked_about if entry.latest else ""),
               "private_note": entry.side.private_note, "status": entry.side.status})
         for entry in page.entries}
     if failed:
@@ -36,12 +37,14 @@ def update(public_id):
     if form.validate_on_submit():
         try:
             services.update_entry(current_person(), public_id, status=form.status.data,
-                                  private_note=form.private_note.data, talked_about=form.talked_about.data)
+                                  private_note=form.private_note.data, talked_about=form.talked_about.data,
+                                  talked_about_version=form.talked_about_version.data or None)
         except NotFound:
             raise  # not one of yours: the 404 page says so
         except DomainError as error:
             form.form_errors.append(error.message)
         else:
             flash("Saved.", "success")
-            return redirect(url_for(".index", page=number, _anchor=f"c-{public_id}"))
+            return redirect(url_for(".index", page=min(max(number, 1), services.MAX_PAGE),
+                                    _anchor=f"c-{public_id}"))
     return _render(number, (public_id, form))
