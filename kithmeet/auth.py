@@ -19,7 +19,7 @@ def init_app(app):
 
 def sign_in_person(person):
     session.permanent = True
-    session["person"] = person.id
+    session["person"] = [person.id, person.session_generation]
     g.pop("current_person", None)
 
 
@@ -32,8 +32,14 @@ def current_person():
     if "current_person" not in g:
         from .people.models import Person
 
-        person_id = session.get("person")
-        g.current_person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+        person = None
+        value = session.get("person")
+        if isinstance(value, list) and len(value) == 2:
+            person_id, generation = value
+            person = db.session.get(Person, person_id)
+            if person is not None and person.session_generation != generation:
+                person = None  # signed out everywhere since this device signed in
+        g.current_person = person
     return g.current_person
 
 

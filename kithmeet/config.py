@@ -23,9 +23,12 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms stay open at a door
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_SCAN = "60 per minute"
-    RATELIMIT_JOIN = "20 per minute"
-    RATELIMIT_SIGNIN = "10 per minute"
+    # Connects per signed-in attendee (or per address for strangers); joins and sign-ins
+    # per address, generous because a venue's attendees often share one.
+    RATELIMIT_SCAN = "30 per minute"
+    RATELIMIT_JOIN = "120 per minute"
+    RATELIMIT_SIGNIN = "60 per minute"
+    RATELIMIT_ORGANIZER_SIGNIN = "10 per minute"
     TRUST_PROXY = False
     FOLLOWUP_PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 256 * 1024

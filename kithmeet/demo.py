@@ -1,11 +1,10 @@
 """A demo series with an open event and a handful of attendees, for trying kithmeet out."""
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from .connections import services as connections
-from .database import utcnow
 from .events import services as events
 from .events.models import DEFAULT_PROMPTS, Event, Series
 from .extensions import db
@@ -45,7 +44,8 @@ def _open_event(organizer):
                                          Event.status == "open").order_by(Event.id.desc()).limit(1))
     if event is None:
         event = events.create_event(
-            organizer, name="Demo night", starts_at=utcnow().replace(second=0, microsecond=0) + timedelta(hours=1),
+            organizer, name="Demo night",
+            starts_at=datetime.now().replace(second=0, microsecond=0) + timedelta(hours=1),  # local, as typed
             venue="The Corner Café, upstairs", description="A demo event made by `flask --app app demo`.",
             prompts=DEFAULT_PROMPTS, series_name=SERIES)
         event = events.set_status(organizer, event.public_id, "open")

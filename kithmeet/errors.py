@@ -18,11 +18,6 @@ class NotFound(DomainError):
         super().__init__(message, code, status=404)
 
 
-class Forbidden(DomainError):
-    def __init__(self, message="You don't have access to that.", code="forbidden"):
-        super().__init__(message, code, status=403)
-
-
 def init_app(app):
     @app.errorhandler(DomainError)
     def domain_error(error):

@@ -36,8 +36,9 @@ def web_url(value, *, host=None):
             raise ValidationError("Use a web address starting with https://.")
         value = "https://" + value
     parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+    hostname = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in ("http", "https") or "." not in hostname or " " in value:
         raise ValidationError("That doesn't look like a web address. Try https://example.com.")
-    if host and not (parts.hostname or "").lower().endswith(host):
+    if host and hostname != host and not hostname.endswith("." + host):
         raise ValidationError(f"Use a {host} address, or just your profile name.")
     return value

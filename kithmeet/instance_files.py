@@ -1,11 +1,13 @@
 """Small secrets kept in the instance folder (never in the repository)."""
 import os
+import tempfile
 
 
 def read_or_create(path, make):
     """The file's content, or `make()` written there first.
 
-    O_EXCL makes creation atomic: gunicorn workers starting together agree on one value.
+    The file appears whole or not at all (written aside, then hard-linked into place), so
+    gunicorn workers starting together agree on one value and never read a half-written one.
     """
     try:
         with open(path, encoding="ascii") as handle:
@@ -15,11 +17,14 @@ def read_or_create(path, make):
     except FileNotFoundError:
         pass
     value = make()
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".new-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(value)
+        os.link(temporary, path)  # fails if another process got there first
     except FileExistsError:
         with open(path, encoding="ascii") as handle:
-            return handle.read().strip() or value
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value)
+            return handle.read().strip()
+    finally:
+        os.unlink(temporary)
     return value

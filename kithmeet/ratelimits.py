@@ -1,5 +1,7 @@
 """Rate limits on scanning, joining and signing in.
 
+A meetup's attendees often share one public address (the venue's Wi-Fi), so what a
+signed-in attendee does is counted per person, and only what strangers do per address.
 Checked in a before_request hook registered ahead of CSRFProtect, so a flood of forged
 or stale posts is counted too (a decorated limit would only run after the CSRF check).
 Storage comes from RATELIMIT_STORAGE_URI: memory:// counts per worker process; point it
@@ -9,16 +11,17 @@ from flask import abort, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import parse
 
+from .auth import current_person
 from .extensions import limiter
 
-# endpoint: (bucket, config key of the limit, methods it applies to; None for all)
+# endpoint: (bucket, config key of the limit, methods it applies to, counted per "person" or "address")
 LIMITS = {
-    "connections.scan": ("scan", "RATELIMIT_SCAN", None),
-    "connections.typed_code": ("scan", "RATELIMIT_SCAN", None),
-    "people.join": ("join", "RATELIMIT_JOIN", {"POST"}),
-    "people.signin": ("signin", "RATELIMIT_SIGNIN", None),
-    "organizer.login": ("signin", "RATELIMIT_SIGNIN", {"POST"}),
-    "organizer.setup": ("signin", "RATELIMIT_SIGNIN", {"POST"}),
+    "connections.scan": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
+    "connections.typed_code": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
+    "people.join": ("join", "RATELIMIT_JOIN", {"POST"}, "address"),
+    "people.signin": ("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address"),
+    "organizer.login": ("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address"),
+    "organizer.setup": ("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address"),
 }
 
 
@@ -26,13 +29,20 @@ def init_app(app):
     app.before_request(check)
 
 
+def _who(per):
+    if per == "person":
+        person = current_person()
+        if person is not None:
+            return f"person:{person.id}"
+    return f"address:{get_remote_address()}"
+
+
 def check():
     entry = LIMITS.get(request.endpoint)
     if entry is None or not limiter.enabled:
         return
-    bucket, config_key, methods = entry
-    if methods is not None and request.method not in methods:
+    bucket, config_key, methods, per = entry
+    if request.method not in methods:
         return
-    item = parse(current_app.config[config_key])
-    if not limiter.limiter.hit(item, "kithmeet", bucket, get_remote_address()):
+    if not limiter.limiter.hit(parse(current_app.config[config_key]), "kithmeet", bucket, _who(per)):
         abort(429)

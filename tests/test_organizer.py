@@ -18,6 +18,8 @@ def setup_form(client, **data):
 
 def test_fresh_site_leads_to_setup_which_needs_the_code(app, client):
     assert client.get("/").location == "/organizer/setup"
+    assert client.get("/organizer/setup").status_code == 200
+    assert organizers.existing_setup_code() is None  # GET makes nothing: `flask setup-code` does
     code = organizers.setup_code()
     wrong = setup_form(client, code="WRONG-CODE")
     assert wrong.status_code == 200 and "setup code is not right" in wrong.get_data(as_text=True)
@@ -105,3 +107,24 @@ def test_bad_event_input_is_explained_and_kept(organizer_client, data, message):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and message in html and 'value="Café ☕ upstairs"' in html
     assert db.session.scalar(select(func.count(Event.id))) == 0
+
+
+def test_the_date_format_the_hint_shows_is_accepted(organizer_client):
+    response = organizer_client.submit("/organizer/events/new", data={
+        "name": "Week 48", "starts_at": "2026-12-03 19:30", "prompt_0": "Ask me about"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Event.starts_at)) == datetime(2026, 12, 3, 19, 30)
+
+
+def test_dashboard_queries_do_not_grow_with_events(app, organizer_client, make_event, count_queries):
+    organizer = db.session.scalar(select(Organizer))
+    make_event(organizer, series_name="Series 0")
+
+    def queries():
+        with count_queries() as statements:
+            assert organizer_client.get("/organizer/").status_code == 200
+        return len(statements)
+    few = queries()
+    for i in range(1, 12):
+        make_event(organizer, name=f"Event {i}", series_name=f"Series {i}")
+    assert queries() == few

@@ -74,6 +74,8 @@ def test_double_submitted_join_makes_one_person(client, make_event):
     ({"phone": "call me maybe"}, "Use digits"),
     ({"website": "javascript:alert(1)"}, "https://"),
     ({"linkedin": "https://evil.example/in/x"}, "linkedin.com"),
+    ({"linkedin": "https://evillinkedin.com/in/x"}, "linkedin.com"),
+    ({"website": "javascript:1"}, "web address"),
     ({"name": "Ada\x07"}, "control characters"),
 ])
 def test_bad_join_input_is_explained_and_typed_values_kept(client, make_event, data, message):
@@ -224,3 +226,75 @@ def test_replaced_badge_code_stops_working(two_attendees):
     revoked = bo.get(f"/B/{old}")
     assert revoked.status_code == 404 and "replaced by its owner" in revoked.get_data(as_text=True)
     assert bo.get(f"/B/{new}").status_code == 200
+
+
+def test_sign_in_links_work_once(make_event, make_client):
+    event = make_event()
+    ada = make_client()
+    join(ada, event, name="Ada")
+    html = ada.submit("/badge/sign-in-link", page="/badge").get_data(as_text=True)
+    path = re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
+    assert make_client().submit(path).location == "/badge"
+    second = make_client()
+    token = second.csrf_token("/")
+    assert second.post(path, data={"csrf_token": token}).status_code == 404
+
+
+def test_sign_out_other_devices(make_event, make_client):
+    event = make_event()
+    phone, laptop = make_client(), make_client()
+    join(phone, event, name="Ada")
+    html = phone.submit("/badge/sign-in-link", page="/badge").get_data(as_text=True)
+    laptop.submit(re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1))
+    assert laptop.get("/badge").status_code == 200
+    phone.submit("/badge/sign-out-everywhere", page="/badge")
+    assert laptop.get("/badge").status_code == 302  # signed out
+    assert phone.get("/badge").status_code == 200  # the device that asked stays in
+
+
+def test_a_join_nonce_from_another_browser_signs_nobody_in(make_event, make_client):
+    event = make_event()
+    vera, other = make_client(), make_client()
+    page = vera.get(f"/J/{event.join_code}").get_data(as_text=True)
+    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    vera.submit(f"/J/{event.join_code}", data={"name": "Vera", "nonce": nonce, "phone": "+1 555 0100"})
+    other.submit(f"/J/{event.join_code}", data={"name": "Mallory", "nonce": nonce})
+    badge = other.get("/badge").get_data(as_text=True)
+    assert "Mallory" in badge and "Vera" not in badge
+    assert "555 0100" not in other.get(f"/J/{event.join_code}").get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Person.id))) == 2
+
+
+def test_newline_in_next_is_ignored_not_an_error(client, make_event, make_organizer):
+    event = make_event()
+    response = client.submit(f"/J/{event.join_code}?next=/B/ABCDEFGHJK%0A", data={"name": "Ada"})
+    assert response.status_code == 302 and response.location == "/badge"
+    make_organizer("org@example.org", "the right password")
+    for target in ("/organizer/%0aX", "/organizer\\@evil.example", "https://evil.example/organizer"):
+        login = make_client_login(client, target)
+        assert login.status_code == 302 and login.location == "/organizer/", target
+
+
+def make_client_login(client, target):
+    return client.submit(f"/organizer/login?next={target}", page="/organizer/login",
+                         data={"email": "org@example.org", "password": "the right password"})
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("hello", "A badge code has 11 letters and digits"),
+    ("AB/CD", "A badge code has 11 letters and digits"),
+    ("", "Type the code printed under the QR."),
+    ("ZZZZ ZZZZ ZZZ", "don&#39;t recognise that badge"),
+])
+def test_a_bad_typed_code_is_explained_next_to_the_field(two_attendees, typed, message):
+    _, _, bo, _ = two_attendees
+    response = bo.submit("/code", page="/", data={"code": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in html
+    assert f'value="{typed}"' in html if typed else 'aria-invalid="true"' in html
+
+
+def test_a_pasted_badge_link_works_as_a_typed_code(two_attendees):
+    _, _, bo, token = two_attendees
+    response = bo.submit("/code", page="/", data={"code": f"http://127.0.0.1:5000/B/{token}"})
+    assert response.location == f"/B/{token}"

@@ -70,19 +70,39 @@ def test_session_cookie_is_httponly_and_lax_on_plain_http(client, make_event):
 
 @pytest.fixture
 def app_config():
-    return {"RATELIMIT_ENABLED": True, "RATELIMIT_SCAN": "5 per minute", "RATELIMIT_JOIN": "3 per minute",
-            "RATELIMIT_SIGNIN": "4 per minute"}
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_SCAN": "3 per minute", "RATELIMIT_JOIN": "3 per minute",
+            "RATELIMIT_SIGNIN": "4 per minute", "RATELIMIT_ORGANIZER_SIGNIN": "2 per minute"}
 
 
-def test_scan_join_and_signin_are_rate_limited(client, make_event):
+def test_connects_are_limited_per_attendee_not_per_venue_address(make_event, make_person, signed_in):
     event = make_event()
-    scans = [client.get("/B/AAAAAAAAAAA").status_code for _ in range(7)]
-    assert scans[:5] == [404] * 5 and scans[5:] == [429, 429]
+    target = make_person("Target", event=event)
+    ada, bo = signed_in(make_person("Ada", event=event)), signed_in(make_person("Bo", event=event))
+    token = ada.csrf_token(f"/B/{target.badge_token}")
+    posts = [ada.post(f"/B/{target.badge_token}", data={"csrf_token": token}).status_code for _ in range(5)]
+    assert posts[:3] == [302] * 3 and posts[3:] == [429, 429]
+    # Bo shares Ada's address (the venue's Wi-Fi) but has his own allowance; page views are not counted.
+    assert [bo.get(f"/B/{target.badge_token}").status_code for _ in range(6)] == [200] * 6
+    assert bo.submit(f"/B/{target.badge_token}").status_code == 302
+    assert "Too many tries" in ada.post(f"/B/{target.badge_token}", data={}).get_data(as_text=True)
+
+
+def test_join_and_signin_are_limited_per_address(client, make_event):
+    event = make_event()
     joins = [client.post(f"/J/{event.join_code}", data={"name": "x"}).status_code for _ in range(5)]
-    assert joins[:3] == [400] * 3 and joins[3:] == [429, 429]
-    logins = [client.post("/organizer/login", data={}).status_code for _ in range(6)]
-    assert logins[4:] == [429, 429]
-    assert "Too many tries" in client.get("/B/AAAAAAAAAAA").get_data(as_text=True)
+    assert joins[:3] == [400] * 3 and joins[3:] == [429, 429]  # forged posts count too
+    links = [client.get("/signin/guess-" + str(i)).status_code for i in range(6)]
+    assert links[:4] == [404] * 4 and links[4:] == [429, 429]
+
+
+def test_attendee_sign_in_floods_do_not_lock_the_organizer_out(client, make_organizer):
+    make_organizer("org@example.org", "the right password")
+    for i in range(6):
+        client.get(f"/signin/guess-{i}")
+    login = client.submit("/organizer/login", data={"email": "org@example.org", "password": "the right password"})
+    assert login.status_code == 302
+    wrong = [client.post("/organizer/login", data={}).status_code for _ in range(2)]
+    assert wrong[-1] == 429
 
 
 def test_organizer_sees_and_changes_only_own_events(make_organizer, make_event):

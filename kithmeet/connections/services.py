@@ -107,9 +107,7 @@ def count_for_event(event):
 
 def visible_contacts(viewer, person):
     """Contact fields the viewer may see: none unless connected, then only the shared ones."""
-    if viewer is None or viewer.id == person.id:
-        return person.contacts if viewer is not None else []
-    if connection_between(viewer.id, person.id) is None:
+    if viewer is None or viewer.id == person.id or connection_between(viewer.id, person.id) is None:
         return []
     return person.shared_contacts
 

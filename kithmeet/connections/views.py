@@ -23,9 +23,13 @@ def scan_lowercase(token):
 def typed_code():
     form = CodeForm()
     if form.validate_on_submit():
-        return redirect(url_for(".scan", token=normalize(form.code.data)))
-    flash(form.code.errors[0] if form.code.errors else "Type the code printed under the QR.", "error")
-    return redirect(url_for("home.index"))
+        try:
+            person = people.person_by_badge(form.token)
+        except DomainError as error:
+            form.code.errors.append(error.message)
+        else:
+            return redirect(url_for(".scan", token=person.badge_token))
+    return render_template("home.html", code_form=form), 400
 
 
 @bp.route("/B/<token>", methods=["GET", "POST"])

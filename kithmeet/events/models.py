@@ -8,7 +8,7 @@ from ..extensions import db
 from ..tokens import EVENT_CODE_LENGTH, new_code
 
 DEFAULT_PROMPTS = ("Ask me about", "I can help with", "I'm looking for")
-STATUSES = ("draft", "open", "closed")
+STATUS_LABELS = {"draft": "Draft", "open": "Open", "closed": "Closed"}
 
 
 class Series(db.Model):
@@ -44,6 +44,10 @@ class Event(db.Model):
     series: Mapped[Series] = relationship(back_populates="events")
     prompts: Mapped[list["EventPrompt"]] = relationship(
         order_by="EventPrompt.position", cascade="all, delete-orphan")
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
 
     @property
     def prompt_labels(self):

@@ -1,6 +1,7 @@
 """Series, events and check-ins. Organizer-facing changes check ownership here."""
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ..database import insert_if_absent, utcnow
 from ..errors import DomainError, NotFound
@@ -65,9 +66,10 @@ def set_status(organizer, public_id, status):
 
 
 def events_overview(organizer):
-    """The organizer's events, newest first, with check-in counts: two queries in all."""
+    """The organizer's events and their series, newest first, with check-in counts: two queries in all."""
     events = db.session.scalars(
         select(Event).join(Series).where(Series.organizer_id == organizer.id)
+        .options(contains_eager(Event.series))
         .order_by(Event.starts_at.desc(), Event.id.desc())).all()
     counts = dict(db.session.execute(
         select(CheckIn.event_id, func.count(CheckIn.id))

@@ -23,11 +23,12 @@ class LoginForm(FlaskForm):
 
 
 class EventForm(FlaskForm):
-    series = StringField("Series", filters=[strip], validators=[Optional(), at_most(120), no_controls()],
+    series = StringField("Series", filters=[strip], render_kw={"list": "series-names"},
+                         validators=[Optional(), at_most(120), no_controls()],
                          description="The recurring meetup this event belongs to, e.g. “Thursday Gathering”.")
     name = StringField("Event name", filters=[strip], validators=[
         DataRequired("Give the event a name."), at_most(120), no_controls()])
-    starts_at = DateTimeLocalField("Date and time", format="%Y-%m-%dT%H:%M",
+    starts_at = DateTimeLocalField("Date and time", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                    validators=[DataRequired("Pick a date and time, e.g. 2026-11-26 19:00.")])
     venue = StringField("Venue", filters=[strip], validators=[Optional(), at_most(200), no_controls()])
     description = TextAreaField("Description", filters=[strip],

@@ -15,8 +15,11 @@ bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
 
 def _safe_next(target):
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/organizer"):
+    """Only a path within the organizer pages: no other site, no header-breaking characters."""
+    target = target or ""
+    parts = urlsplit(target)
+    if (target.startswith("/organizer") and not parts.scheme and not parts.netloc and "\\" not in target
+            and all(ch.isprintable() and not ch.isspace() for ch in target)):
         return target
     return url_for(".dashboard")
 
@@ -26,7 +29,6 @@ def setup():
     if services.organizer_exists():
         flash("kithmeet is set up. Organizers sign in here.", "info")
         return redirect(url_for(".login"))
-    services.setup_code()  # make sure there is one to type, even before `make run` printed it
     form = SetupForm()
     if form.validate_on_submit():
         try:

@@ -1,7 +1,7 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from ..formtools import at_most, no_controls, strip, web_url
@@ -17,15 +17,18 @@ class ProfileForm(FlaskForm):
                            description="Optional, e.g. she/her")
     headline = StringField("Headline", filters=[strip], validators=[Optional(), at_most(120), no_controls()],
                            description="One line about you, e.g. “Backend dev learning Rust”")
-    email = StringField("Email", filters=[strip], validators=[
+    email = EmailField("Email", filters=[strip], render_kw={"autocomplete": "email"}, validators=[
         Optional(), at_most(254), Email("That email address doesn't look right.")])
     share_email = BooleanField("Share with people I connect with", default=True)
-    phone = StringField("Phone", filters=[strip], validators=[Optional(), at_most(30)])
+    phone = TelField("Phone", filters=[strip], render_kw={"autocomplete": "tel"},
+                     validators=[Optional(), at_most(30)])
     share_phone = BooleanField("Share with people I connect with", default=True)
-    linkedin = StringField("LinkedIn", filters=[strip], validators=[Optional(), at_most(200)],
+    linkedin = StringField("LinkedIn", filters=[strip], render_kw={"autocomplete": "off"},
+                           validators=[Optional(), at_most(200)],
                            description="Your profile address or just your profile name")
     share_linkedin = BooleanField("Share with people I connect with", default=True)
-    website = StringField("Website", filters=[strip], validators=[Optional(), at_most(200)])
+    website = StringField("Website", filters=[strip], render_kw={"autocomplete": "url", "inputmode": "url"},
+                          validators=[Optional(), at_most(200)])
     share_website = BooleanField("Share with people I connect with", default=True)
     nonce = HiddenField()
 

@@ -21,6 +21,8 @@ class Person(db.Model):
     headline: Mapped[str] = mapped_column(String(120), default="")
     # sha256 of the current personal sign-in link's secret; issuing a new link replaces it.
     signin_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Stored in each device's sign-in; bumping it signs every device out.
+    session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
     # The join form's one-time id: a double-submitted join makes one person, not two.
     join_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())

@@ -116,8 +116,24 @@ def person_by_signin_secret(secret):
     if secret and len(secret) <= 100:
         person = db.session.scalar(select(Person).where(Person.signin_secret_hash == _hash_secret(secret)))
     if person is None:
-        raise NotFound("This sign-in link doesn't work any more. Open your badge on a signed-in device "
-                       "to make a new one.", "bad_signin_link")
+        raise NotFound("This sign-in link doesn't work any more: each link works once. Open your badge "
+                       "on a signed-in device to make a new one.", "bad_signin_link")
+    return person
+
+
+def redeem_signin_secret(secret):
+    """Sign-in links work once: using one switches it off."""
+    person = person_by_signin_secret(secret)
+    person.signin_secret_hash = None
+    db.session.commit()
+    return person
+
+
+def sign_out_everywhere(person):
+    """End every device's sign-in (a lost phone, a shared tablet)."""
+    person.session_generation += 1
+    person.signin_secret_hash = None
+    db.session.commit()
     return person
 
 

@@ -2,10 +2,9 @@
 import re
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from ..auth import current_person, person_required, sign_in_person, sign_out_person
-from ..badges import qr
 from ..errors import DomainError
 from ..events import services as events
 from ..tokens import grouped, normalize
@@ -14,7 +13,7 @@ from . import services
 from .forms import profile_form
 
 bp = Blueprint("people", __name__)
-_SCAN_PATH = re.compile(r"^/B/[A-Z0-9]{10,16}$")
+_SCAN_PATH = re.compile(r"/B/[A-Z0-9]{10,16}")
 
 
 @bp.get("/j/<code>")
@@ -30,16 +29,18 @@ def join(code):
     next_path = request.args.get("next", "")
     form = profile_form(event.prompt_labels, person=person)
     if request.method == "GET":
-        form.nonce.data = uuid.uuid4().hex
+        # The nonce is honoured only from the browser it was given to: it must not sign anyone in elsewhere.
+        form.nonce.data = session["join_nonce"] = uuid.uuid4().hex
     if form.validate_on_submit():
+        nonce = form.nonce.data if form.nonce.data and form.nonce.data == session.get("join_nonce") else None
         try:
-            joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data)
+            joined = services.join_event(event, form.profile(), person=person, nonce=nonce)
         except DomainError as error:
             flash(error.message, "error")
         else:
             sign_in_person(joined)
             flash(f"You're checked in at {event.name}.", "success")
-            if _SCAN_PATH.match(next_path):
+            if _SCAN_PATH.fullmatch(next_path):
                 return redirect(next_path)
             return redirect(url_for(".badge"))
     return render_template("people/join.html", event=event, form=form, person=person, next_path=next_path)
@@ -49,8 +50,7 @@ def join(code):
 @person_required
 def badge():
     person = current_person()
-    return render_template("people/badge.html", person=person, code=grouped(person.badge_token),
-                           scan_url=qr.badge_url(person.badge_token))
+    return render_template("people/badge.html", person=person, code=grouped(person.badge_token))
 
 
 @bp.post("/badge/sign-in-link")
@@ -73,12 +73,22 @@ def replace_badge():
 @bp.route("/signin/<secret>", methods=["GET", "POST"])
 def signin(secret):
     # GET only shows whose link it is: link previews and prefetchers must not sign anyone in.
-    person = services.person_by_signin_secret(secret)
     if request.method == "POST":
+        person = services.redeem_signin_secret(secret)
         sign_in_person(person)
         flash(f"Signed in as {person.name}.", "success")
         return redirect(url_for(".badge"))
+    person = services.person_by_signin_secret(secret)
     return render_template("people/signin.html", person=person), 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/badge/sign-out-everywhere")
+@person_required
+def sign_out_everywhere():
+    person = services.sign_out_everywhere(current_person())
+    sign_in_person(person)  # this device stays signed in
+    flash("Every other device is signed out, and any sign-in link you made no longer works.", "success")
+    return redirect(url_for(".badge"))
 
 
 @bp.post("/signout")

@@ -146,6 +146,12 @@ def seed(live_server):
                 return person.badge_token, f"/signin/{people.issue_signin_secret(person)}"
 
         @staticmethod
+        def signin_path(badge_token):
+            """A new personal sign-in link for someone already seeded (each link works once)."""
+            with app.app_context():
+                return f"/signin/{people.issue_signin_secret(people.person_by_badge(badge_token))}"
+
+        @staticmethod
         def connect(scanner_token, badge_token, *, talked_about="", private_note=""):
             """The owner of `scanner_token` scans `badge_token` and connects."""
             with app.app_context():

@@ -130,7 +130,7 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     expect(amina.locator(".connected-banner")).to_be_visible()
     expect(amina.get_by_role("heading", name="Add to your connection")).to_be_visible()
     amina.get_by_label("What did you talk about?").fill(TALKED_ABOUT)
-    amina.get_by_role("button", name="Save", exact=True).tap()
+    amina.get_by_role("button", name="Add to our notes", exact=True).tap()
     expect(amina.get_by_role("status")).to_contain_text(f"Added to your connection with {ADA['name']}.")
     for page in (amina, ada):
         page.goto(base + "/followup")

@@ -79,7 +79,7 @@ def test_readme_screenshots(live_server, seed, new_context, screenshot_dir):
 
     # Ada's follow-up list the morning after.
     page = new_context(**phone).new_page()
-    sign_in_as(page, base, ada_signin)
+    sign_in_as(page, base, seed.signin_path(ada))
     page.goto(base + "/followup")
     expect(page.locator("li.followup-entry")).to_have_count(len(met))
     shots["followup"] = page
