@@ -208,7 +208,7 @@ def test_signin_link_get_does_not_sign_in_post_does(make_event, make_client):
     event = make_event()
     ada, laptop = make_client(), make_client()
     join(ada, event, name="Ada")
-    html = ada.submit("/badge/sign-in-link", page="/badge").get_data(as_text=True)
+    html = ada.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
     link = re.search(r'value="(http[^"]+/signin/[^"]+)"', html).group(1)
     path = link.split("localhost", 1)[1]
     assert "Continue as Ada" in laptop.get(path).get_data(as_text=True)
@@ -232,7 +232,7 @@ def test_sign_in_links_work_once(make_event, make_client):
     event = make_event()
     ada = make_client()
     join(ada, event, name="Ada")
-    html = ada.submit("/badge/sign-in-link", page="/badge").get_data(as_text=True)
+    html = ada.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
     path = re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
     assert make_client().submit(path).location == "/badge"
     second = make_client()
@@ -244,7 +244,7 @@ def test_sign_out_other_devices(make_event, make_client):
     event = make_event()
     phone, laptop = make_client(), make_client()
     join(phone, event, name="Ada")
-    html = phone.submit("/badge/sign-in-link", page="/badge").get_data(as_text=True)
+    html = phone.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
     laptop.submit(re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1))
     assert laptop.get("/badge").status_code == 200
     phone.submit("/badge/sign-out-everywhere", page="/badge")
@@ -298,3 +298,14 @@ def test_a_pasted_badge_link_works_as_a_typed_code(two_attendees):
     _, _, bo, token = two_attendees
     response = bo.submit("/code", page="/", data={"code": f"http://127.0.0.1:5000/B/{token}"})
     assert response.location == f"/B/{token}"
+
+
+def test_reloading_the_sign_in_link_page_neither_shows_nor_voids_it(make_event, make_client):
+    event = make_event()
+    ada = make_client()
+    join(ada, event, name="Ada")
+    html = ada.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
+    path = re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
+    reloaded = ada.get("/badge/sign-in-link").get_data(as_text=True)
+    assert "/signin/" not in reloaded and "shown only once" in reloaded
+    assert make_client().submit(path).location == "/badge"  # the copied link still works

@@ -53,13 +53,16 @@ def badge():
     return render_template("people/badge.html", person=person, code=grouped(person.badge_token))
 
 
-@bp.post("/badge/sign-in-link")
+@bp.route("/badge/sign-in-link", methods=["GET", "POST"])
 @person_required
 def signin_link():
-    secret = services.issue_signin_secret(current_person())
-    link = public_link(url_for(".signin", secret=secret))
-    response = render_template("people/signin_link.html", link=link)
-    return response, 200, {"Cache-Control": "no-store"}
+    if request.method == "POST":
+        secret = services.issue_signin_secret(current_person())
+        # Shown once, on the GET that follows: reloading that page must not make (and so void) another.
+        session["signin_link"] = public_link(url_for(".signin", secret=secret))
+        return redirect(url_for(".signin_link"))
+    link = session.pop("signin_link", None)
+    return render_template("people/signin_link.html", link=link), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/badge/replace")
