@@ -45,11 +45,17 @@ def test_editing_note_and_status_saves_for_this_side_only(make_event, make_perso
     assert "first words, and more" in bo_html and "call on Monday" not in bo_html
 
 
-def test_bad_edit_keeps_what_was_typed(make_event, make_person, signed_in):
+@pytest.fixture
+def ada_met_bo(make_event, make_person):
+    """Ada and Bo, connected; returns (ada, bo, the connection's public id)."""
     event = make_event()
     ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
     connection, _ = connections.connect(ada, bo.badge_token)
-    pid = connection.public_id
+    return ada, bo, connection.public_id
+
+
+def test_bad_edit_keeps_what_was_typed(ada_met_bo, signed_in):
+    ada, _, pid = ada_met_bo
     response = signed_in(ada).submit(f"/followup/{pid}", page="/followup", prefix=pid, data={
         f"{pid}-private_note": "kept text " + "x" * 1200, f"{pid}-talked_about": "", f"{pid}-status": "to_follow_up"})
     assert response.status_code == 400
@@ -57,11 +63,8 @@ def test_bad_edit_keeps_what_was_typed(make_event, make_person, signed_in):
     assert "kept text" in html and "1000 characters or fewer" in html
 
 
-def test_unknown_status_is_refused_without_saving(make_event, make_person, signed_in):
-    event = make_event()
-    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
-    connection, _ = connections.connect(ada, bo.badge_token)
-    pid = connection.public_id
+def test_unknown_status_is_refused_without_saving(ada_met_bo, signed_in):
+    ada, _, pid = ada_met_bo
     response = signed_in(ada).submit(f"/followup/{pid}", page="/followup", prefix=pid, data={
         f"{pid}-private_note": "should not save", f"{pid}-status": "sold"})
     assert response.status_code == 400

@@ -20,6 +20,12 @@ def badge_token(client):
     return BADGE.search(client.get("/badge").get_data(as_text=True)).group(1)
 
 
+def new_signin_path(client):
+    """Make a personal sign-in link from the badge page, as a person does; return its path."""
+    html = client.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
+    return re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
+
+
 @pytest.fixture
 def two_attendees(make_event, make_client):
     """An open event that Ada and Bo joined in their own browsers; and Ada's badge token."""
@@ -228,12 +234,9 @@ def test_replaced_badge_code_stops_working(two_attendees):
     assert bo.get(f"/B/{new}").status_code == 200
 
 
-def test_sign_in_links_work_once(make_event, make_client):
-    event = make_event()
-    ada = make_client()
-    join(ada, event, name="Ada")
-    html = ada.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
-    path = re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
+def test_sign_in_links_work_once(two_attendees, make_client):
+    _, ada, _, _ = two_attendees
+    path = new_signin_path(ada)
     assert make_client().submit(path).location == "/badge"
     second = make_client()
     token = second.csrf_token("/")
@@ -244,8 +247,7 @@ def test_sign_out_other_devices(make_event, make_client):
     event = make_event()
     phone, laptop = make_client(), make_client()
     join(phone, event, name="Ada")
-    html = phone.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
-    laptop.submit(re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1))
+    laptop.submit(new_signin_path(phone))
     assert laptop.get("/badge").status_code == 200
     phone.submit("/badge/sign-out-everywhere", page="/badge")
     assert laptop.get("/badge").status_code == 302  # signed out
@@ -300,12 +302,9 @@ def test_a_pasted_badge_link_works_as_a_typed_code(two_attendees):
     assert response.location == f"/B/{token}"
 
 
-def test_reloading_the_sign_in_link_page_neither_shows_nor_voids_it(make_event, make_client):
-    event = make_event()
-    ada = make_client()
-    join(ada, event, name="Ada")
-    html = ada.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
-    path = re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
+def test_reloading_the_sign_in_link_page_neither_shows_nor_voids_it(two_attendees, make_client):
+    _, ada, _, _ = two_attendees
+    path = new_signin_path(ada)
     reloaded = ada.get("/badge/sign-in-link").get_data(as_text=True)
     assert "/signin/" not in reloaded and "shown only once" in reloaded
     assert make_client().submit(path).location == "/badge"  # the copied link still works
