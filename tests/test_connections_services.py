@@ -65,11 +65,17 @@ def test_closed_event_is_refused(make_event, make_person, make_organizer):
     ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
     from kithmeet.events import services as events
 
+    connections.connect(ada, bo.badge_token, client_id="scan-before-closing")
     events.set_status(organizer, event.public_id, "closed")
     with pytest.raises(DomainError) as error:
-        connections.connect(ada, bo.badge_token)
+        connections.connect(bo, ada.badge_token)
     assert error.value.code == "event_closed"
-    assert count(Connection) == 0 and count(Scan) == 0
+    assert count(Scan) == 1
+    # A scan made before closing and resent afterwards (an offline sync) still records once.
+    connection, created = connections.connect(ada, bo.badge_token, talked_about="synced later",
+                                              client_id="scan-before-closing")
+    assert not created and count(Scan) == 1 and count(Connection) == 1
+    assert connections.encounters_of(connection)[0].talked_about == "synced later"
 
 
 @BOTH_DATABASES

@@ -86,6 +86,8 @@ def test_create_open_and_close_an_event(organizer_client):
     assert join_link == f"http://localhost/J/{event.join_code}" and "Open:" in page
     poster = organizer_client.get(f"{page_url}/poster").get_data(as_text=True)
     assert f"/J/{event.join_code}.svg" in poster and join_link in poster
+    bogus = organizer_client.submit(f"{page_url}/status", page=page_url, data={"status": "deleted"})
+    assert bogus.status_code == 400 and "Unknown status" in bogus.get_data(as_text=True)
     organizer_client.submit(f"{page_url}/status", page=page_url, data={"status": "closed"})
     db.session.expire_all()
     assert db.session.get(Event, event.id).status == "closed"

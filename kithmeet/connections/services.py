@@ -64,16 +64,17 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
         raise DomainError("That's your own badge. Scan someone else's to connect.", "self_scan")
     if len(talked_about or "") > MAX_TEXT or len(private_note or "") > MAX_TEXT:
         raise DomainError(f"Keep notes under {MAX_TEXT} characters.", "too_long")
-    event = events.current_event_for(scanner.id)
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
-
     earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id, Scan.scanner_id == scanner.id))
     if earlier is not None:
-        # The same scan sent again (a retry, a back button): record nothing new but its notes.
+        # The same scan sent again (a retry, a back button, a sync after the event closed):
+        # record nothing new but its notes.
         connection = db.session.get(Connection, earlier.connection_id)
         _add_notes(connection, earlier.event_id, scanner.id, talked_about, private_note)
         db.session.commit()
         return connection, False
+
+    event = events.current_event_for(scanner.id)
 
     now = utcnow()
     a, b = sorted((scanner.id, target.id))

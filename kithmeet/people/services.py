@@ -3,6 +3,7 @@ import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..errors import DomainError, NotFound
 from ..events import services as events
@@ -141,8 +142,6 @@ def persons_with_details(person_ids):
     """People with their contacts and answers in three queries, whatever the count."""
     if not person_ids:
         return {}
-    from sqlalchemy.orm import selectinload
-
     people = db.session.scalars(
         select(Person).where(Person.id.in_(person_ids))
         .options(selectinload(Person.contacts), selectinload(Person.answers))).all()
