@@ -27,6 +27,7 @@ from kithmeet.events import services as events  # noqa: E402
 from kithmeet.extensions import db  # noqa: E402
 from kithmeet.organizer import services as organizers  # noqa: E402
 from kithmeet.people import services as people  # noqa: E402
+from kithmeet.people.models import Person  # noqa: E402
 
 SIZES = (10, 100, 300)
 REPEAT = 15
@@ -64,11 +65,14 @@ def seed(app):
                 other = people.join_event(event, profile(f"Guest {counter}", counter))
                 connections.connect(other, host.badge_token, talked_about=f"Conversation {counter}",
                                     private_note="note")
-            hosts[size] = (host.id, people.issue_signin_secret(host))
+            hosts[size] = host.id
         return hosts
 
 
-def signed_in_client(app, secret):
+def signed_in_client(app, person_id):
+    """A client signed in through a fresh personal sign-in link (each link works once)."""
+    with app.app_context():
+        secret = people.issue_signin_secret(db.session.get(Person, person_id))
     client = app.test_client()
     page = client.get(f"/signin/{secret}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -99,6 +103,15 @@ def count_statements(app, client, path):
     return len(statements)
 
 
+def body(client, path):
+    """A response's bytes, closing it (static files are streamed from an open file)."""
+    response = client.get(path)
+    try:
+        return response.data
+    finally:
+        response.close()
+
+
 def gz(data):
     return len(gzip.compress(data, 6))
 
@@ -111,24 +124,24 @@ def main():
         print(f"bare route: {bare * 1000:.2f} ms (median of {REPEAT})")
         print(f"{'connections':>11} {'SQL/page':>8} {'ms/page':>8} {'x bare':>7} {'KB gz':>6}")
         for size in SIZES:
-            client = signed_in_client(app, hosts[size][1])
+            client = signed_in_client(app, hosts[size])
             queries = count_statements(app, client, "/followup")
             seconds = timed(client, "/followup")
             size_kb = gz(client.get("/followup").data) / 1024
             print(f"{size:>11} {queries:>8} {seconds * 1000:>8.1f} {seconds / bare:>7.0f} {size_kb:>6.1f}")
         # What people get: the list in pages of the default size.
         app.config["FOLLOWUP_PAGE_SIZE"] = DEFAULT_PAGE_SIZE
-        client = signed_in_client(app, hosts[SIZES[-1]][1])
+        client = signed_in_client(app, hosts[SIZES[-1]])
         seconds = timed(client, "/followup")
         print(f"{SIZES[-1]} connections, first page of {DEFAULT_PAGE_SIZE}: {count_statements(app, client, '/followup')} "
               f"SQL, {seconds * 1000:.1f} ms ({seconds / bare:.0f} x bare), "
               f"{gz(client.get('/followup').data) / 1024:.1f} KB gz")
 
-        client = signed_in_client(app, hosts[SIZES[0]][1])
+        client = signed_in_client(app, hosts[SIZES[0]])
         badge = client.get("/badge")
         token = re.search(r"/badge/([A-Z0-9]+)\.svg", badge.get_data(as_text=True)).group(1)
-        other = signed_in_client(app, hosts[SIZES[1]][1])
-        assets = gz(client.get("/static/css/app.css").data) + gz(client.get("/static/js/app.js").data)
+        other = signed_in_client(app, hosts[SIZES[1]])
+        assets = gz(body(client, "/static/css/app.css")) + gz(body(client, "/static/js/app.js"))
         svg = gz(client.get(f"/badge/{token}.svg").data)
         print("page sizes, gzip level 6 (HTML alone / with CSS+JS, and the QR image where shown):")
         for label, data, extra in (("badge", badge.data, svg), ("connect", other.get(f"/B/{token}").data, 0)):
