@@ -6,7 +6,7 @@ attend. An attendee's sign-in carries the sign-in generation it was made with.
 import time
 from functools import wraps
 
-from flask import flash, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 
 from .extensions import db
 
@@ -56,8 +56,6 @@ def sign_out_organizer():
 
 def current_organizer():
     if "current_organizer" not in g:
-        from flask import current_app
-
         from .organizer.models import Organizer
 
         organizer = None

@@ -56,9 +56,11 @@ def test_cannot_join_event_that_is_not_open(make_event, status, code):
     assert db.session.scalar(select(func.count(Person.id))) == 0  # nothing half-saved
 
 
-def test_removing_a_contact_value_deletes_it(make_person):
-    person = make_person(contacts={"email": "ada@example.org", "phone": "+44 1"})
-    people.update_profile(person, profile(contacts={"email": "", "phone": "+44 1"}, shared={"phone": True}))
+def test_removing_a_contact_value_deletes_it(make_event, make_person):
+    event = make_event()
+    person = make_person(event=event, contacts={"email": "ada@example.org", "phone": "+44 1"})
+    people.join_event(event, profile(contacts={"email": "", "phone": "+44 1"}, shared={"phone": True}),
+                      person=person)
     assert [c.kind for c in person.contacts] == ["phone"]
 
 

@@ -100,28 +100,26 @@ def check_in(person_id, event):
                      ["event_id", "person_id"])
 
 
-def current_event_for(person_id):
-    """The open event the person most recently checked in at, where their scans count."""
-    row = db.session.execute(
-        select(Event, CheckIn.created_at).join(CheckIn, CheckIn.event_id == Event.id)
-        .where(CheckIn.person_id == person_id)
-        .order_by((Event.status == "open").desc(), CheckIn.created_at.desc(), CheckIn.id.desc())
-        .limit(1)).first()
-    if row is None:
-        raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
-    event = row[0]
-    if event.status != "open":
-        raise DomainError(f"{event.name} has closed, so new connections can't be made there. "
-                          "Your follow-up list still has everyone you met.", "event_closed")
-    return event
-
-
 def open_event_of(person_id):
-    """The open event a person is at, if any (for pointing a stranger to its join link)."""
+    """The open event the person most recently checked in at, if any."""
     return db.session.scalar(
         select(Event).join(CheckIn, CheckIn.event_id == Event.id)
         .where(CheckIn.person_id == person_id, Event.status == "open")
-        .order_by(CheckIn.created_at.desc()).limit(1))
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
+
+
+def current_event_for(person_id):
+    """The open event where the person's scans count, or a DomainError saying why there is none."""
+    event = open_event_of(person_id)
+    if event is not None:
+        return event
+    last = db.session.scalar(
+        select(Event).join(CheckIn, CheckIn.event_id == Event.id).where(CheckIn.person_id == person_id)
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
+    if last is None:
+        raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
+    raise DomainError(f"{last.name} has closed, so new connections can't be made there. "
+                      "Your follow-up list still has everyone you met.", "event_closed")
 
 
 def checkin_count(event):

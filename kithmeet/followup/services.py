@@ -31,6 +31,15 @@ class Entry:
     def latest(self):
         return self.encounters[0] if self.encounters else None
 
+    @property
+    def shared_text(self):
+        """The latest encounter's talked-about line: the one the follow-up form edits."""
+        return self.latest.talked_about if self.latest else ""
+
+    @property
+    def shared_text_version(self):
+        return text_version(self.shared_text)
+
 
 @dataclass
 class Page:
@@ -40,9 +49,14 @@ class Page:
     total: int
 
 
+def page_number(number):
+    """A page number within 1..MAX_PAGE (a huge one would overflow the SQL OFFSET)."""
+    return min(max(1, number), MAX_PAGE)
+
+
 def followup_page(person, number=1, size=50):
     """One page of the list, newest meeting first, in a fixed number of queries."""
-    number = min(max(1, number), MAX_PAGE)
+    number = page_number(number)
     rows = db.session.execute(
         select(ConnectionSide, Connection).join(Connection, ConnectionSide.connection_id == Connection.id)
         .where(ConnectionSide.person_id == person.id)

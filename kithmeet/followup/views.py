@@ -14,8 +14,7 @@ def _render(number, failed=None):
     page = services.followup_page(current_person(), number, current_app.config["FOLLOWUP_PAGE_SIZE"])
     forms = {entry.connection.public_id: EntryForm(
         formdata=None, prefix=entry.connection.public_id,
-        data={"talked_about": entry.latest.talked_about if entry.latest else "",
-              "talked_about_version": services.text_version(entry.latest.talked_about if entry.latest else ""),
+        data={"talked_about": entry.shared_text, "talked_about_version": entry.shared_text_version,
               "private_note": entry.side.private_note, "status": entry.side.status})
         for entry in page.entries}
     if failed:
@@ -45,6 +44,5 @@ def update(public_id):
             form.form_errors.append(error.message)
         else:
             flash("Saved.", "success")
-            return redirect(url_for(".index", page=min(max(number, 1), services.MAX_PAGE),
-                                    _anchor=f"c-{public_id}"))
+            return redirect(url_for(".index", page=services.page_number(number), _anchor=f"c-{public_id}"))
     return _render(number, (public_id, form))

@@ -77,12 +77,6 @@ def join_event(event, profile, *, person=None, nonce=None):
     return person
 
 
-def update_profile(person, profile):
-    _apply_profile(person, profile)
-    db.session.commit()
-    return person
-
-
 def person_by_badge(token):
     """The badge's owner, or a NotFound that says whether the code was replaced or never existed."""
     token = normalize(token)
