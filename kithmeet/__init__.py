@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
+from .requests import Request
 
 
 def create_app(config=None, instance_path=None):
@@ -15,6 +16,7 @@ def create_app(config=None, instance_path=None):
         template_folder="../templates",
         static_folder="../static",
     )
+    app.request_class = Request  # malformed JSON bodies become a 400 bad_json everywhere
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(config_module.Defaults)
     app.config.from_pyfile("config.py", silent=True)

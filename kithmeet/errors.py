@@ -1,6 +1,11 @@
-"""The domain error, and the pages shown for HTTP errors."""
-from flask import render_template
+"""The domain error, and how every error is answered: a page for people, JSON for programs.
+
+Each error's code is decided once (a DomainError carries its own; HTTP errors use HTTP_ERRORS)
+and `_answer` renders it either way, so a code means the same on a page and under /api/.
+"""
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 
 class DomainError(Exception):
@@ -18,33 +23,74 @@ class NotFound(DomainError):
         super().__init__(message, code, status=404)
 
 
+# status: (JSON code, page title, message). Pages keep str(status) as their data-code, as before.
+HTTP_ERRORS = {
+    400: ("bad_request", "Bad request", "That request didn't make sense to us."),
+    403: ("forbidden", "Not allowed", "You don't have access to that page."),
+    404: ("not_found", "Not found", "There's nothing at this address."),
+    405: ("method_not_allowed", "Not allowed", "That page can't be used that way."),
+    413: ("too_large", "Too large", "That was more text than we accept. Shorten it and try again."),
+    429: ("rate_limited", "Slow down", "Too many tries in a short time. Wait a minute and try again."),
+    500: ("server_error", "Something broke", "Something went wrong on our side. Try again in a moment."),
+}
+CSRF_MESSAGE = "This form had expired or came from another page. Go back, reload it and submit again."
+
+
+def wants_json():
+    """Everything under /api/, and any client that ranks JSON above HTML.
+
+    HTML is listed first so a tie goes to the page: a browser names text/html and reaches
+    JSON only through */*, while fetch/axios clients name application/json explicitly.
+    """
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _answer(status, code, message, *, title, page_code=None, headers=()):
+    if wants_json():
+        response = jsonify(error={"code": code, "message": message})
+    else:
+        response = make_response(render_template("error.html", title=title, message=message,
+                                                 code=page_code or code))
+    response.status_code = status
+    response.headers.extend(headers)
+    return response
+
+
+def _protocol_headers(error):
+    """Allow on a 405, Retry-After on a 429: what werkzeug or Flask-Limiter put on the error's own
+    response. Its body headers are dropped, since ours replaces the body."""
+    return [(name, value) for name, value in error.get_response(request.environ).headers
+            if name.lower() not in ("content-type", "content-length")]
+
+
 def init_app(app):
     @app.errorhandler(DomainError)
     def domain_error(error):
-        return render_template("error.html", title="Something's not right", message=error.message,
-                               code=error.code), error.status
+        return _answer(error.status, error.code, error.message, title="Something's not right")
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return render_template(
-            "error.html", title="Please try again",
-            message="This form had expired or came from another page. Go back, reload it and submit again.",
-            code="csrf"), 400
+    def csrf_error(_error):
+        return _answer(400, "csrf", CSRF_MESSAGE, title="Please try again")
 
-    pages = {
-        400: ("Bad request", "That request didn't make sense to us."),
-        403: ("Not allowed", "You don't have access to that page."),
-        404: ("Not found", "There's nothing at this address."),
-        405: ("Not allowed", "That page can't be used that way."),
-        413: ("Too large", "That was more text than we accept. Shorten it and try again."),
-        429: ("Slow down", "Too many tries in a short time. Wait a minute and try again."),
-        500: ("Something broke", "Something went wrong on our side. Try again in a moment."),
-    }
-
-    def make_handler(status, title, message):
-        def handler(_error):
-            return render_template("error.html", title=title, message=message, code=str(status)), status
+    def http_handler(status, code, title, message):
+        # Also the 500 for unhandled exceptions (Flask wraps them in InternalServerError): the
+        # fixed message never carries the exception's text; Flask has already logged it.
+        def handler(error):
+            return _answer(status, code, message, title=title, page_code=str(status),
+                           headers=_protocol_headers(error))
         return handler
 
-    for status, (title, message) in pages.items():
-        app.register_error_handler(status, make_handler(status, title, message))
+    for status, (code, title, message) in HTTP_ERRORS.items():
+        app.register_error_handler(status, http_handler(status, code, title, message))
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        # Statuses without a page of ours (a 415 from get_json, say): people keep werkzeug's
+        # page, programs still get the JSON shape.
+        if not wants_json():
+            return error
+        code = error.name.lower().replace(" ", "_").replace("'", "")
+        return _answer(error.code, code, error.description, title=error.name,
+                       headers=_protocol_headers(error))

@@ -1,0 +1,132 @@
+"""Errors as codes: a page for browsers, {"error": {"code", "message"}} under /api/ and for
+clients that ask for JSON, with the same DomainError code either way."""
+import pytest
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import TooManyRequests
+
+from kithmeet.errors import DomainError, NotFound
+from kithmeet.extensions import csrf
+
+SECRET = "exception-text-that-must-not-leak"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+JSON = {"Accept": "application/json"}
+UNKNOWN_BADGE = "/B/AAAAAAAAAAA"
+
+# Stand-ins for the api blueprint to come, registered only on this module's apps.
+test_api = Blueprint("test_only", __name__, url_prefix="/api/test-only")
+csrf.exempt(test_api)  # as an API blueprint authenticated by something other than a form would be
+
+
+@test_api.post("/echo")
+def echo():
+    return jsonify(got=request.get_json())
+
+
+@test_api.get("/refused")
+def refused():
+    raise DomainError("That event has ended.", "event_closed", status=409)
+
+
+@test_api.get("/missing")
+def missing():
+    raise NotFound("No such event.", "unknown_event")
+
+
+@test_api.get("/broken")
+def broken():
+    raise RuntimeError(SECRET)
+
+
+@test_api.get("/slow-down")
+def slow_down():
+    raise TooManyRequests(retry_after=30)
+
+
+@pytest.fixture
+def app_config():
+    # Unhandled exceptions reach the 500 handler instead of propagating into the test.
+    return {"PROPAGATE_EXCEPTIONS": False}
+
+
+@pytest.fixture
+def app(app):
+    app.register_blueprint(test_api)  # before the first request, which would freeze the routes
+    return app
+
+
+def error_of(response, status):
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert isinstance(error["message"], str) and error["message"]
+    return error["code"]
+
+
+def page_code(response):
+    assert response.mimetype == "text/html"
+    return response.get_data(as_text=True).split('data-code="', 1)[1].split('"', 1)[0]
+
+
+def test_unknown_api_path_is_json_404(client):
+    assert error_of(client.get("/api/nothing-here"), 404) == "not_found"
+
+
+def test_page_route_answers_json_with_the_domain_code_when_json_is_preferred(client):
+    assert error_of(client.get(UNKNOWN_BADGE, headers=JSON), 404) == "unknown_badge"
+    assert error_of(client.get(UNKNOWN_BADGE, headers={"Accept": "application/json, text/plain, */*"}),
+                    404) == "unknown_badge"
+
+
+@pytest.mark.parametrize("accept", [None, BROWSER, "*/*", "text/html, application/json"])
+def test_browsers_still_get_the_page(client, accept):
+    response = client.get(UNKNOWN_BADGE, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 404 and page_code(response) == "unknown_badge"
+    missing = client.get("/no-such-page", headers={"Accept": accept} if accept else {})
+    assert missing.status_code == 404 and page_code(missing) == "404"
+
+
+def test_405_is_json_and_keeps_allow(client):
+    response = client.get("/api/test-only/echo")
+    assert error_of(response, 405) == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]
+    page = client.get("/code", headers=JSON)
+    assert error_of(page, 405) == "method_not_allowed" and "POST" in page.headers["Allow"]
+
+
+def test_429_keeps_retry_after(client):
+    response = client.get("/api/test-only/slow-down")
+    assert error_of(response, 429) == "rate_limited"
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_valid_json_reaches_the_view(client):
+    response = client.post("/api/test-only/echo", json={"a": 1})
+    assert response.status_code == 200 and response.get_json() == {"got": {"a": 1}}
+
+
+@pytest.mark.parametrize("body", [b'{"a": 1', b'{"a": "\xff\xfe"}', b""], ids=["syntax", "not-utf8", "empty"])
+def test_malformed_json_is_400_bad_json(client, body):
+    response = client.post("/api/test-only/echo", data=body, content_type="application/json")
+    assert error_of(response, 400) == "bad_json"
+
+
+def test_domain_errors_from_api_views_keep_status_and_code(client):
+    assert error_of(client.get("/api/test-only/refused"), 409) == "event_closed"
+    assert error_of(client.get("/api/test-only/missing"), 404) == "unknown_event"
+
+
+def test_unexpected_exception_is_json_500_without_its_text(client):
+    response = client.get("/api/test-only/broken")
+    assert error_of(response, 500) == "server_error"
+    assert SECRET not in response.get_data(as_text=True)
+
+
+def test_csrf_failure_is_json_when_asked(client):
+    assert error_of(client.post("/code", data={"code": "AAAAAAAAAAA"}, headers=JSON), 400) == "csrf"
+    page = client.post("/code", data={"code": "AAAAAAAAAAA"}, headers={"Accept": BROWSER})
+    assert page.status_code == 400 and page_code(page) == "csrf"
+
+
+def test_statuses_without_a_page_still_answer_json_under_api(client):
+    response = client.post("/api/test-only/echo", data="a=1", content_type="text/plain")
+    assert error_of(response, 415) == "unsupported_media_type"
