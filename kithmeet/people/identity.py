@@ -1,0 +1,89 @@
+"""A person's e-mail identity: one address, one person.
+
+Separate from the "email" contact field (what connections see, with its share switch).
+Guest-list import, e-mail sign-in and account recovery key on this one, so an address
+belongs to at most one person, compared case-insensitively: `Person.email` always holds
+`normalize_email`'s form, and a unique index on it settles races.
+"""
+import logging
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from ..database import transaction
+from ..errors import DomainError
+from ..extensions import db
+from .models import Person
+
+log = logging.getLogger(__name__)
+
+MAX_EMAIL = 254  # RFC 5321's limit on a forward-path, and the column's length
+
+
+def _taken():
+    return DomainError("That email address already belongs to another profile.", "email_taken")
+
+
+def normalize_email(text):
+    """The stored, compared form: trimmed, NFC, lower-cased ("" for nothing).
+
+    The whole address is lower-cased, local part included: mail systems treat it
+    case-insensitively in practice, and Ada@x.org and ada@x.org must be one person.
+    """
+    return unicodedata.normalize("NFC", (text or "").strip()).lower()
+
+
+def checked_email(text):
+    """`text` as a normalised address, None when empty, or DomainError "bad_email"."""
+    address = normalize_email(text)
+    if not address:
+        return None
+    if len(address) > MAX_EMAIL:
+        raise DomainError(f"Use an email address of at most {MAX_EMAIL} characters.", "bad_email")
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise DomainError("That email address doesn't look right.", "bad_email") from None
+    return address
+
+
+def person_by_email(email):
+    """The person whose identity this address is, whatever its case; None if nobody's."""
+    address = normalize_email(email)
+    if not address or len(address) > MAX_EMAIL:
+        return None
+    return db.session.scalar(select(Person).where(Person.email == address))
+
+
+def claim_email(person, email):
+    """Make `email` the person's identity, in the caller's transaction (no commit).
+
+    Raises "bad_email" for something that isn't an address and "email_taken" when another
+    person holds it. The check can lose a race to a concurrent claim; the unique index then
+    refuses the write with an IntegrityError, which the caller's
+    `transaction(conflict=DomainError(..., "email_taken"))` turns into the same error.
+    """
+    address = checked_email(email)
+    if address is None:
+        raise DomainError("Enter an email address.", "bad_email")
+    holder = select(Person.id).where(Person.email == address)
+    if person.id is not None:
+        holder = holder.where(Person.id != person.id)
+    if db.session.scalar(holder) is not None:
+        raise _taken()
+    person.email = address
+    db.session.flush()  # a lost race surfaces here, at the claim, not at some later commit
+    return person
+
+
+def set_email(person, email):
+    """Set (or, given nothing, clear) a person's e-mail identity; all or nothing."""
+    address = checked_email(email)  # validate before touching anything
+    with transaction(conflict=_taken()):
+        if address is None:
+            person.email = None
+        else:
+            claim_email(person, address)
+    log.info("person email identity %s person_id=%s", "set" if address else "cleared", person.id)
+    return person
