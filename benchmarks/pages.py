@@ -28,6 +28,7 @@ from kithmeet.extensions import db  # noqa: E402
 from kithmeet.organizer import services as organizers  # noqa: E402
 from kithmeet.people import services as people  # noqa: E402
 from kithmeet.people.models import Person  # noqa: E402
+from kithmeet.people.profile import Profile  # noqa: E402
 
 SIZES = (10, 100, 300)
 REPEAT = 15
@@ -45,8 +46,8 @@ def build(tmp):
 
 
 def profile(name, i=0):
-    return {"name": name, "headline": f"Headline number {i}", "contacts": {"email": f"p{i}@example.org"},
-            "shared": {"email": True}, "answers": [("Ask me about", f"Topic {i}"), ("I can help with", "Things")]}
+    return Profile(name=name, headline=f"Headline number {i}", contacts={"email": f"p{i}@example.org"},
+                   shared={"email": True}, answers=(("Ask me about", f"Topic {i}"), ("I can help with", "Things")))
 
 
 def seed(app):

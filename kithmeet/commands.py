@@ -2,15 +2,16 @@
 import os
 
 import click
-from flask import url_for
 
 from .errors import DomainError
 from .extensions import db
+from .urls import external_url
 
 
-def _local_base(app):
-    return app.config.get("PUBLIC_URL") or "http://{}:{}".format(
-        os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000"))
+def _local_base():
+    # Commands run outside any request, so links need a base: PUBLIC_URL when set (urls.py
+    # prefers it), else what `make run` serves, since that is where a CLI user will look.
+    return "http://{}:{}".format(os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000"))
 
 
 def init_app(app):
@@ -24,8 +25,8 @@ def init_app(app):
         try:
             organizer = services.create_organizer(email, password)
         except DomainError as error:
-            raise click.ClickException(error.message) from None
-        click.echo(f"Organizer {organizer.email} created. Sign in at {_local_base(app)}/organizer/login")
+            raise click.ClickException(f"{error.message} [{error.code}]") from None
+        click.echo(f"Organizer {organizer.email} created. Sign in at {external_url('organizer.login', _local_base())}")
 
     @app.cli.command("setup-code")
     def setup_code():
@@ -35,7 +36,7 @@ def init_app(app):
         if services.organizer_exists():
             click.echo("kithmeet is set up: organizers sign in at /organizer/login.")
             return
-        click.echo(f"First run: open {_local_base(app)}/organizer/setup and enter the setup code "
+        click.echo(f"First run: open {external_url('organizer.setup', _local_base())} and enter the setup code "
                    f"{services.setup_code()}")
 
     @app.cli.command("demo")
@@ -43,16 +44,17 @@ def init_app(app):
         """Seed a demo series, an open event and attendees; print each attendee's sign-in link."""
         from . import demo as demo_module
 
-        base = _local_base(app)
-        with app.test_request_context(base_url=base):
-            event, organizer, password, attendees = demo_module.seed()
-            click.echo(f"Demo event “{event.name}” is open. Join link: {base}{url_for('people.join', code=event.join_code)}")
-            if password:
-                click.echo(f"Organizer sign-in: {base}/organizer/login  email {organizer.email}  password {password}")
-            click.echo("Open two attendees' links in two browser windows (one private), then scan or open "
-                       "one's badge link from the other:")
-            for person, secret in attendees:
-                click.echo(f"  {person.name:<16}  {base}{url_for('people.signin', secret=secret)}")
+        base = _local_base()
+        event, organizer, password, attendees = demo_module.seed()
+        click.echo(f"Demo event “{event.name}” is open. "
+                   f"Join link: {external_url('people.join', base, code=event.join_code)}")
+        if password:
+            click.echo(f"Organizer sign-in: {external_url('organizer.login', base)}  "
+                       f"email {organizer.email}  password {password}")
+        click.echo("Open two attendees' links in two browser windows (one private), then scan or open "
+                   "one's badge link from the other:")
+        for person, secret in attendees:
+            click.echo(f"  {person.name:<16}  {external_url('people.signin', base, secret=secret)}")
 
     @app.shell_context_processor
     def shell_context():

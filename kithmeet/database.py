@@ -1,10 +1,13 @@
 """Database plumbing shared by every domain: clock, SQLite settings, insert-if-absent."""
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
+from .errors import DomainError
 from .extensions import db
 
 
@@ -48,3 +51,23 @@ def insert_if_absent(model, values, conflict_columns):
     # RETURNING, not rowcount: psycopg reports -1 for this statement; a returned row is exact.
     return db.session.execute(statement).first() is not None
 
+
+
+@contextmanager
+def transaction(conflict=None):
+    """One service call's writes: committed together on success, rolled back whole on failure.
+
+    A DomainError (a rule refused the change) rolls back and propagates. An IntegrityError
+    (a unique constraint lost a race) rolls back and becomes `conflict`, a DomainError the
+    caller names for its case, or the generic `conflict` code. Anything else rolls back too,
+    so a failed call never leaves half a change for a later commit to save.
+    """
+    try:
+        yield db.session
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise (conflict or DomainError("That could not be saved; try again.", "conflict")) from None
+    except BaseException:
+        db.session.rollback()
+        raise

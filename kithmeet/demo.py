@@ -11,6 +11,7 @@ from .extensions import db
 from .organizer import services as organizers
 from .organizer.models import Organizer
 from .people import services as people
+from .people.profile import Profile
 
 SERIES = "Thursday Gathering (demo)"
 ATTENDEES = [
@@ -58,11 +59,11 @@ def seed():
     event = _open_event(organizer)
     attendees = []
     for i, (name, pronouns, headline, answers, email) in enumerate(ATTENDEES):
-        profile = {"name": name, "pronouns": pronouns, "headline": headline,
-                   "contacts": {"email": email}, "shared": {"email": True},
-                   "answers": list(zip(DEFAULT_PROMPTS, answers))}
+        profile = Profile(name=name, pronouns=pronouns, headline=headline, contacts={"email": email},
+                          shared={"email": True}, answers=tuple(zip(DEFAULT_PROMPTS, answers)))
         # The nonce makes the seed repeatable: a second run finds the same people.
-        person = people.join_event(event, profile, nonce=f"demo-attendee-{i}")
+        nonce = f"demo-attendee-{i}"
+        person = people.join_event(event, profile, nonce=nonce, issued_nonce=nonce)
         attendees.append(person)
     # A few connections already made, so the follow-up list has something to show.
     for a, b, topic in ((0, 2, "Testing Flask apps with a real browser"), (5, 0, "Venues for a Rust night")):

@@ -3,7 +3,20 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
+
+
+class Coded(str):
+    """An error message that also carries its stable code, so pages can show the words and
+    tests (and scripts) can rely on the code. WTForms keeps the object it is raised with."""
+
+    code = "invalid"
+
+
+def coded(code, message):
+    text = Coded(message)
+    text.code = code
+    return text
 
 
 def strip(value):
@@ -18,12 +31,21 @@ def no_controls(multiline=False):
     def check(_form, field):
         for ch in field.data or "":
             if ch not in allowed and unicodedata.category(ch) == "Cc":
-                raise ValidationError("Remove the invisible control characters from this field.")
+                raise ValidationError(coded("control_characters",
+                                            "Remove the invisible control characters from this field."))
     return check
 
 
 def at_most(n):
-    return Length(max=n, message=f"Keep this to {n} characters or fewer.")
+    def check(_form, field):
+        if field.data and len(field.data) > n:
+            raise ValidationError(coded("too_long", f"Keep this to {n} characters or fewer."))
+    return check
+
+
+def required(message):
+    """DataRequired with a code: the field is empty (or only spaces)."""
+    return DataRequired(coded("required", message))
 
 
 def web_url(value, *, host=None):
@@ -33,12 +55,12 @@ def web_url(value, *, host=None):
         return ""
     if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value) and not re.match(r"^[^:/]+:\d", value):
-            raise ValidationError("Use a web address starting with https://.")
+            raise ValidationError(coded("bad_url", "Use a web address starting with https://."))
         value = "https://" + value
     parts = urlsplit(value)
     hostname = (parts.hostname or "").lower()
     if parts.scheme.lower() not in ("http", "https") or "." not in hostname or " " in value:
-        raise ValidationError("That doesn't look like a web address. Try https://example.com.")
+        raise ValidationError(coded("bad_url", "That doesn't look like a web address. Try https://example.com."))
     if host and hostname != host and not hostname.endswith("." + host):
-        raise ValidationError(f"Use a {host} address, or just your profile name.")
+        raise ValidationError(coded("bad_url", f"Use a {host} address, or just your profile name."))
     return value

@@ -14,6 +14,7 @@ from kithmeet.events.models import DEFAULT_PROMPTS
 from kithmeet.extensions import db
 from kithmeet.organizer import services as organizers
 from kithmeet.people import services as people
+from kithmeet.people.profile import Profile
 
 from .postgres import Server
 
@@ -122,9 +123,9 @@ def make_event(app, make_organizer):
 def make_person(app, make_event):
     def make(name="Ada Okafor", *, event=None, contacts=None, shared=None, answers=None, headline=""):
         event = event or make_event()
-        profile = {"name": name, "headline": headline, "contacts": contacts or {},
-                   "shared": shared if shared is not None else {kind: True for kind in (contacts or {})},
-                   "answers": answers if answers is not None else [(event.prompt_labels[0], "Flask")]}
+        profile = Profile(name=name, headline=headline, contacts=contacts or {},
+                          shared=shared if shared is not None else {kind: True for kind in (contacts or {})},
+                          answers=tuple(answers if answers is not None else [(event.prompt_labels[0], "Flask")]))
         return people.join_event(event, profile)
     return make
 
@@ -155,3 +156,13 @@ def count_queries(app):
         finally:
             sa_event.remove(db.engine, "before_cursor_execute", record)
     return counting
+
+
+@pytest.fixture
+def db_state(app):
+    """A callable returning every table's committed rows, to compare before and after a change."""
+    def take():
+        with db.engine.connect() as connection:
+            return {table.name: sorted((tuple(row) for row in connection.execute(table.select())), key=repr)
+                    for table in db.metadata.sorted_tables}
+    return take

@@ -1,6 +1,7 @@
 """Private notes stay with their author; contact details wait for a connection and a share switch."""
 import pytest
 
+from kithmeet.connections import contacts, notes
 from kithmeet.connections import services as connections
 from kithmeet.followup import services as followup
 
@@ -34,19 +35,19 @@ def test_private_note_is_seen_by_its_author_only(trio, signed_in):
 
 def test_contact_fields_hidden_until_connected_then_only_shared(trio, signed_in, client):
     ada, bo, cy = trio
-    assert connections.visible_contacts(bo, ada) == []
+    assert contacts.visible_contacts(bo, ada) == []
     before = signed_in(bo).get(f"/B/{ada.badge_token}").get_data(as_text=True)
     anonymous = client.get(f"/B/{ada.badge_token}").get_data(as_text=True)
     for page in (before, anonymous):
         assert "ada@example.org" not in page and "7946" not in page
 
     connections.connect(bo, ada.badge_token)
-    assert [c.kind for c in connections.visible_contacts(bo, ada)] == ["email"]
+    assert [c.kind for c in contacts.visible_contacts(bo, ada)] == ["email"]
     after = signed_in(bo).get(f"/B/{ada.badge_token}").get_data(as_text=True)
     assert "ada@example.org" in after and "7946" not in after
     # The other direction shares Bo's website with Ada; a third person still sees nothing.
-    assert [c.kind for c in connections.visible_contacts(ada, bo)] == ["website"]
-    assert connections.visible_contacts(cy, ada) == []
+    assert [c.kind for c in contacts.visible_contacts(ada, bo)] == ["website"]
+    assert contacts.visible_contacts(cy, ada) == []
     third = signed_in(cy).get(f"/B/{ada.badge_token}").get_data(as_text=True)
     assert "ada@example.org" not in third
     ada_followup = signed_in(ada).get("/followup").get_data(as_text=True)
@@ -59,8 +60,38 @@ def test_only_the_two_sides_can_edit_a_connection(trio):
     from kithmeet.errors import NotFound
 
     with pytest.raises(NotFound):
-        followup.update_entry(cy, connection.public_id, private_note="intruder")
-    followup.update_entry(bo, connection.public_id, private_note="mine", talked_about="edited together")
+        notes.edit(cy, connection.public_id, private_note="intruder")
+    notes.edit(bo, connection.public_id, private_note="mine", talked_about="edited together")
     assert followup.followup_page(bo).entries[0].side.private_note == "mine"
     ada_entry = followup.followup_page(ada).entries[0]
     assert ada_entry.side.private_note == "" and ada_entry.latest.talked_about == "edited together"
+
+
+def test_followup_page_shows_connections_only_their_shared_contacts(trio, signed_in, client):
+    ada, bo, cy = trio  # Ada shares her email, not her phone
+    connections.connect(bo, ada.badge_token)
+    connections.connect(cy, bo.badge_token)  # Cy knows Bo, not Ada
+    phone = ("20 7946 0958", "2079460958")  # as written, and as a tel: link would carry it
+    bo_client, cy_client = signed_in(bo), signed_in(cy)
+
+    bo_followup = bo_client.get("/followup")
+    assert bo_followup.status_code == 200
+    assert "ada@example.org" in bo_followup.get_data(as_text=True)
+    cy_followup = cy_client.get("/followup")
+    assert cy_followup.status_code == 200
+    cy_html = cy_followup.get_data(as_text=True)
+    assert cy_html.count('class="followup-entry"') == 1 and "https://bo.example" in cy_html  # Bo shares his
+
+    pages = {"Bo": bo_client, "Cy": cy_client, "a visitor": client}
+    paths = ["/followup"] + [f"/B/{person.badge_token}" for person in (ada, bo, cy)]
+    for viewer, viewer_client in pages.items():
+        for path in paths:
+            response = viewer_client.get(path)
+            if viewer == "a visitor" and path == "/followup":
+                assert response.status_code == 302  # nothing to show without signing in
+                continue
+            assert response.status_code == 200, (viewer, path)
+            html = response.get_data(as_text=True)
+            assert not any(part in html for part in phone), f"Ada's unshared phone on {path} for {viewer}"
+            if viewer != "Bo":
+                assert "ada@example.org" not in html, f"Ada's email on {path} for {viewer}, not connected to her"

@@ -11,6 +11,9 @@ from ..urls import public_base
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 
 
+# The /B/ and /J/ paths are spelled out, not built from the URL map: they are printed on
+# badges and posters, so they must not move when a route does. `base` overrides
+# public_base(), which needs PUBLIC_URL outside a request.
 def badge_url(token, base=None):
     return f"{base or public_base()}/B/{token}".upper()
 

@@ -2,11 +2,11 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
-from ..formtools import at_most, no_controls, strip
+from ..formtools import at_most, coded, no_controls, required, strip
 from ..tokens import looks_valid, normalize
-from .services import MAX_TEXT
+from .notes import MAX_TEXT
 
 
 class ConnectForm(FlaskForm):
@@ -20,7 +20,7 @@ class ConnectForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField("Badge code", filters=[strip], validators=[
-        DataRequired("Type the code printed under the QR."), at_most(300)],
+        required("Type the code printed under the QR."), at_most(300)],
         description="The letters and digits under someone's QR, or their badge link.")
 
     def validate_code(self, field):
@@ -28,5 +28,5 @@ class CodeForm(FlaskForm):
         match = re.search(r"/B/([^/?#\s]+)", field.data or "", re.IGNORECASE)
         token = normalize(match.group(1) if match else field.data)
         if not looks_valid(token):
-            raise ValidationError("A badge code has 11 letters and digits, like K7QM 4XTR 9PA.")
+            raise ValidationError(coded("bad_code", "A badge code has 11 letters and digits, like K7QM 4XTR 9PA."))
         self.token = token

@@ -1,16 +1,20 @@
 """Series, events and check-ins. Organizer-facing changes check ownership here."""
+from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from ..database import insert_if_absent, utcnow
+from .. import changelog, signals
+from ..audit import services as audit
+from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from .models import CheckIn, Event, EventPrompt, Series
+from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series
+
+
+DEFAULT_SERIES = "Meetups"
 
 
 def _series_for(organizer, name):
-    name = (name or "").strip() or "Meetups"
     series = db.session.scalar(
         select(Series).where(Series.organizer_id == organizer.id, Series.name == name))
     if series is None:
@@ -24,19 +28,30 @@ def series_names(organizer):
         select(Series.name).where(Series.organizer_id == organizer.id).order_by(Series.name)).all()
 
 
-def create_event(organizer, *, name, starts_at, venue="", description="", prompts=(), series_name=""):
+def create_event(organizer, *, name, starts_at, venue="", description="", prompts=DEFAULT_PROMPTS, series_name=""):
+    """A draft event in the organizer's series (made if new). Raises DomainError: name_required,
+    starts_at_required, too_long, duplicate_prompt, no_prompt."""
+    name, venue, description = (name or "").strip(), (venue or "").strip(), (description or "").strip()
+    series_name = (series_name or "").strip() or DEFAULT_SERIES
     labels = [label.strip() for label in prompts if label and label.strip()]
+    if not name:
+        raise DomainError("Give the event a name.", "name_required")
+    if starts_at is None:
+        raise DomainError("Pick a date and time.", "starts_at_required")
+    if (len(name) > 120 or len(series_name) > 120 or len(venue) > 200 or len(description) > 2000
+            or any(len(label) > 80 for label in labels)):
+        raise DomainError("A field is longer than we keep.", "too_long")
+    if not labels:
+        raise DomainError("Keep at least one prompt: it leads the badge.", "no_prompt")
     if len(set(label.casefold() for label in labels)) != len(labels):
         raise DomainError("Each prompt must be different.", "duplicate_prompt")
-    event = Event(series=_series_for(organizer, series_name), name=name.strip(), starts_at=starts_at,
-                  venue=(venue or "").strip(), description=(description or "").strip())
-    event.prompts = [EventPrompt(position=i, label=label) for i, label in enumerate(labels)]
-    db.session.add(event)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise DomainError("That could not be saved; try again.", "conflict") from None
+    with transaction():
+        event = Event(series=_series_for(organizer, series_name), name=name, starts_at=starts_at,
+                      venue=venue, description=description)
+        event.prompts = [EventPrompt(position=i, label=label) for i, label in enumerate(labels)]
+        db.session.add(event)
+        db.session.flush()
+        audit.record(organizer.id, "event.created", event_id=event.id)
     return event
 
 
@@ -45,23 +60,26 @@ def event_for_organizer(organizer, public_id):
     event = db.session.scalar(
         select(Event).join(Series).where(Event.public_id == public_id, Series.organizer_id == organizer.id))
     if event is None:
-        raise NotFound("There is no such event among yours.")
+        raise NotFound("There is no such event among yours.", "unknown_event")
     return event
 
 
 def set_status(organizer, public_id, status):
+    """Open or close one of the organizer's events. Raises NotFound, or DomainError bad_status."""
     event = event_for_organizer(organizer, public_id)
     if status not in ("open", "closed"):
         raise DomainError("Unknown status.", "bad_status")
     if event.status == status:
         return event
-    event.status = status
-    if status == "open":
-        event.opened_at = utcnow()
-        event.closed_at = None
-    else:
-        event.closed_at = utcnow()
-    db.session.commit()
+    with transaction():
+        event.status = status
+        if status == "open":
+            event.opened_at, event.closed_at = utcnow(), None
+        else:
+            event.closed_at = utcnow()
+        audit.record(organizer.id, f"event.{'opened' if status == 'open' else 'closed'}", event_id=event.id)
+        signal = signals.event_opened if status == "open" else signals.event_closed
+        signal.send(current_app._get_current_object(), event_id=event.id, organizer_id=organizer.id)
     return event
 
 
@@ -94,23 +112,25 @@ def ensure_joinable(event):
 
 
 def check_in(person_id, event):
-    """Record presence once, however often the join form is sent. Commits with the caller."""
+    """Record presence once, however often the join form is sent. Writes in the caller's transaction."""
     ensure_joinable(event)
-    insert_if_absent(CheckIn, {"event_id": event.id, "person_id": person_id, "created_at": utcnow()},
-                     ["event_id", "person_id"])
+    if insert_if_absent(CheckIn, {"event_id": event.id, "person_id": person_id, "created_at": utcnow()},
+                        ["event_id", "person_id"]):
+        signals.checked_in.send(current_app._get_current_object(), person_id=person_id, event_id=event.id)
+        changelog.record("person.checked_in", changelog.person(person_id), event=event.id)
 
 
-def open_event_of(person_id):
-    """The open event the person most recently checked in at, if any."""
+def open_event_or_none(person_id):
+    """The open event the person most recently checked in at, or None."""
     return db.session.scalar(
         select(Event).join(CheckIn, CheckIn.event_id == Event.id)
         .where(CheckIn.person_id == person_id, Event.status == "open")
         .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
 
 
-def current_event_for(person_id):
-    """The open event where the person's scans count, or a DomainError saying why there is none."""
-    event = open_event_of(person_id)
+def require_open_event(person_id):
+    """The open event where the person's scans count; raises DomainError not_checked_in or event_closed."""
+    event = open_event_or_none(person_id)
     if event is not None:
         return event
     last = db.session.scalar(

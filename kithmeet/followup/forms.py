@@ -3,7 +3,7 @@ from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..connections.models import FOLLOWUP_STATUSES
-from ..connections.services import MAX_TEXT
+from ..connections.notes import MAX_TEXT
 from ..formtools import at_most, no_controls, strip
 
 
@@ -12,6 +12,6 @@ class EntryForm(FlaskForm):
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
     private_note = TextAreaField("Private note (only you see this)", filters=[strip],
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
-    # Fingerprint of the shared line as this page showed it (see services.update_entry).
-    talked_about_version = HiddenField()
+    # Fingerprint of the shared line as this page showed it (see connections.notes.edit).
+    talked_about_fingerprint = HiddenField()
     status = SelectField("Status", choices=[SelectChoice(value, label) for value, label in FOLLOWUP_STATUSES.items()])

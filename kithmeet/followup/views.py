@@ -2,21 +2,36 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import current_person, person_required
+from ..connections import notes
 from ..errors import DomainError, NotFound
-from . import services
+from ..formtools import coded
+from . import drafts, services
 from .forms import EntryForm
 
 bp = Blueprint("followup", __name__)
+CONFLICT = coded("edit_conflict", "They changed this line while you were editing. Your words are still "
+                                  "in the box and theirs are above it: combine them, then save.")
+
+
+def _entry_form(entry, pending):
+    data = {"talked_about": entry.shared_text, "talked_about_fingerprint": entry.shared_text_fingerprint,
+            "private_note": entry.side.private_note, "status": entry.side.status}
+    draft = pending.get(entry.connection.public_id)
+    if draft and draft.get("typed") != entry.shared_text:
+        # Their words are shown beside the field; the next save is made knowing them.
+        data.update(talked_about=draft.get("typed", ""), talked_about_fingerprint=draft.get("theirs", ""))
+    form = EntryForm(formdata=None, prefix=entry.connection.public_id, data=data)
+    if draft and draft.get("typed") != entry.shared_text:
+        form.talked_about.errors = [CONFLICT]
+        form.their_text = entry.shared_text
+    return form
 
 
 def _render(number, failed=None):
     """The list page; `failed` is (public_id, form) of an entry whose save failed, shown as typed."""
     page = services.followup_page(current_person(), number, current_app.config["FOLLOWUP_PAGE_SIZE"])
-    forms = {entry.connection.public_id: EntryForm(
-        formdata=None, prefix=entry.connection.public_id,
-        data={"talked_about": entry.shared_text, "talked_about_version": entry.shared_text_version,
-              "private_note": entry.side.private_note, "status": entry.side.status})
-        for entry in page.entries}
+    pending = drafts.pending()
+    forms = {entry.connection.public_id: _entry_form(entry, pending) for entry in page.entries}
     if failed:
         forms[failed[0]] = failed[1]
     return render_template("followup/list.html", page=page, forms=forms), 400 if failed else 200
@@ -31,18 +46,25 @@ def index():
 @bp.post("/followup/<public_id>")
 @person_required
 def update(public_id):
-    number = request.args.get("page", default=1, type=int)
+    number = services.page_number(request.args.get("page", default=1, type=int))
     form = EntryForm(prefix=public_id)
     if form.validate_on_submit():
         try:
-            services.update_entry(current_person(), public_id, status=form.status.data,
-                                  private_note=form.private_note.data, talked_about=form.talked_about.data,
-                                  talked_about_version=form.talked_about_version.data or None)
+            result = notes.edit(current_person(), public_id, status=form.status.data,
+                                private_note=form.private_note.data, talked_about=form.talked_about.data,
+                                talked_about_fingerprint=form.talked_about_fingerprint.data or None)
         except NotFound:
             raise  # not one of yours: the 404 page says so
         except DomainError as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(coded(error.code, error.message))
         else:
-            flash("Saved.", "success")
-            return redirect(url_for(".index", page=services.page_number(number), _anchor=f"c-{public_id}"))
+            if result.conflict:
+                drafts.remember(public_id, form.talked_about.data, result.their_text)
+                flash("Your status and private note are saved. “Talked about” was changed by the other "
+                      "person meanwhile: see below.", "error")
+            else:
+                drafts.forget(public_id)
+                flash("Saved.", "success")
+            # Post/redirect/get: a reload shows the page again, never sends the form twice.
+            return redirect(url_for(".index", page=number, _anchor=f"c-{public_id}"))
     return _render(number, (public_id, form))

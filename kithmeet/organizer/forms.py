@@ -1,25 +1,30 @@
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import (DateTimeLocalField, EmailField, PasswordField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import Email, Optional, ValidationError
 
 from ..events.models import DEFAULT_PROMPTS
-from ..formtools import at_most, no_controls, strip
-from .services import MIN_PASSWORD
+from ..formtools import at_most, coded, no_controls, required, strip
+from .services import MAX_PASSWORD, MIN_PASSWORD
+
+
+def password_length(_form, field):
+    if not MIN_PASSWORD <= len(field.data or "") <= MAX_PASSWORD:
+        raise ValidationError(coded("weak_password", f"Use {MIN_PASSWORD} to {MAX_PASSWORD} characters."))
 
 
 class SetupForm(FlaskForm):
-    code = StringField("Setup code", filters=[strip], validators=[DataRequired("Enter the setup code."), at_most(40)],
+    code = StringField("Setup code", filters=[strip], validators=[required("Enter the setup code."), at_most(40)],
                        description="Printed in the terminal where kithmeet is running.")
     email = EmailField("Your email", filters=[strip], validators=[
-        DataRequired("Enter your email."), at_most(254), Email("That email address doesn't look right.")])
+        required("Enter your email."), at_most(254), Email(coded("bad_email", "That email address doesn't look right."))])
     password = PasswordField("Choose a password", validators=[
-        DataRequired("Choose a password."),
-        Length(min=MIN_PASSWORD, max=200, message=f"Use {MIN_PASSWORD} to 200 characters.")])
+        required("Choose a password."), password_length])
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", filters=[strip], validators=[DataRequired("Enter your email."), at_most(254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), at_most(200)])
+    email = EmailField("Email", filters=[strip], validators=[required("Enter your email."), at_most(254)])
+    password = PasswordField("Password", validators=[required("Enter your password."), at_most(200)])
 
 
 class EventForm(FlaskForm):
@@ -27,9 +32,9 @@ class EventForm(FlaskForm):
                          validators=[Optional(), at_most(120), no_controls()],
                          description="The recurring meetup this event belongs to, e.g. “Thursday Gathering”.")
     name = StringField("Event name", filters=[strip], validators=[
-        DataRequired("Give the event a name."), at_most(120), no_controls()])
+        required("Give the event a name."), at_most(120), no_controls()])
     starts_at = DateTimeLocalField("Date and time", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                   validators=[DataRequired("Pick a date and time, e.g. 2026-11-26 19:00.")])
+                                   validators=[required("Pick a date and time, e.g. 2026-11-26 19:00.")])
     venue = StringField("Venue", filters=[strip], validators=[Optional(), at_most(200), no_controls()])
     description = TextAreaField("Description", filters=[strip],
                                 validators=[Optional(), at_most(2000), no_controls(multiline=True)])
@@ -47,12 +52,17 @@ class EventForm(FlaskForm):
         valid = super().validate(extra_validators)
         # Across fields, so here rather than in a field validator that Optional() would skip.
         labels = [label.casefold() for label in self.prompts() if label]
-        problem = None
+        problem = code = None
         if not labels:
-            problem = "Keep at least one prompt: it leads the badge."
+            problem, code = "Keep at least one prompt: it leads the badge.", "no_prompt"
         elif len(set(labels)) != len(labels):
-            problem = "Each prompt must be different."
+            problem, code = "Each prompt must be different.", "duplicate_prompt"
         if problem:
-            self.prompt_0.errors = [*self.prompt_0.errors, problem]
+            self.prompt_0.errors = [*self.prompt_0.errors, coded(code, problem)]
             return False
         return valid
+
+
+class StatusForm(FlaskForm):
+    """Open or close an event: the buttons on the event page post one of these values."""
+    status = SelectField("Status", choices=[SelectChoice("open", "Open"), SelectChoice("closed", "Closed")])

@@ -4,16 +4,20 @@ import os
 import secrets
 
 from flask import current_app
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import changelog
+from ..audit import services as audit
+from ..database import transaction
 from ..errors import DomainError
 from ..extensions import db
 from ..instance_files import read_or_create
 from .models import Organizer
 
 MIN_PASSWORD = 10
+MAX_PASSWORD = 200
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("kithmeet-no-such-organizer")
 
@@ -45,20 +49,30 @@ def _normalize_email(email):
 
 
 def _check_password(password):
-    if len(password or "") < MIN_PASSWORD:
-        raise DomainError(f"Use at least {MIN_PASSWORD} characters for the password.", "weak_password")
+    if len(password or "") < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+        raise DomainError(f"Use {MIN_PASSWORD} to {MAX_PASSWORD} characters for the password.", "weak_password")
+
+
+def _check_email(email):
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise DomainError("That email address doesn't look right.", "bad_email") from None
 
 
 def create_organizer(email, password):
+    """An organizer account. Raises DomainError: bad_email, weak_password, organizer_exists."""
     email = _normalize_email(email)
+    _check_email(email)
     _check_password(password)
-    organizer = Organizer(email=email, password_hash=generate_password_hash(password))
-    db.session.add(organizer)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise DomainError("An organizer with that email already exists.", "organizer_exists") from None
+    exists = DomainError("An organizer with that email already exists.", "organizer_exists")
+    if db.session.scalar(select(Organizer.id).where(Organizer.email == email)) is not None:
+        raise exists
+    with transaction(conflict=exists):  # the unique email still decides a race
+        organizer = Organizer(email=email, password_hash=generate_password_hash(password))
+        db.session.add(organizer)
+        db.session.flush()
+        audit.record(organizer.id, "organizer.created")
     return organizer
 
 
@@ -82,5 +96,8 @@ def authenticate(email, password):
     organizer = db.session.scalar(select(Organizer).where(Organizer.email == _normalize_email(email)))
     stored = organizer.password_hash if organizer else _DUMMY_HASH
     if not check_password_hash(stored, password or "") or organizer is None:
+        changelog.record("organizer.sign_in_failed", "system")
         raise DomainError("That email and password don't match an organizer.", "bad_credentials")
+    with transaction():
+        audit.record(organizer.id, "organizer.signed_in")
     return organizer

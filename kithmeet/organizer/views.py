@@ -1,27 +1,18 @@
 """Organizer pages: first-run setup, sign-in, events, and the join poster."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..auth import current_organizer, organizer_required, sign_in_organizer, sign_out_organizer
 from ..connections import services as connections
 from ..errors import DomainError
+from ..audit import services as audit
 from ..events import services as events
-from ..urls import public_link
+from ..formtools import coded
+from ..redirects import safe_next
+from ..urls import external_url
 from . import services
-from .forms import EventForm, LoginForm, SetupForm
+from .forms import EventForm, LoginForm, SetupForm, StatusForm
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
-
-
-def _safe_next(target):
-    """Only a path within the organizer pages: no other site, no header-breaking characters."""
-    target = target or ""
-    parts = urlsplit(target)
-    if (target.startswith("/organizer") and not parts.scheme and not parts.netloc and "\\" not in target
-            and all(ch.isprintable() and not ch.isspace() for ch in target)):
-        return target
-    return url_for(".dashboard")
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -34,8 +25,8 @@ def setup():
         try:
             organizer = services.complete_setup(form.code.data, form.email.data, form.password.data)
         except DomainError as error:
-            target = form.code if error.code == "bad_setup_code" else form.email
-            target.errors = [*target.errors, error.message]
+            target = {"bad_setup_code": form.code, "weak_password": form.password}.get(error.code, form.email)
+            target.errors = [*target.errors, coded(error.code, error.message)]
         else:
             sign_in_organizer(organizer)
             flash("Welcome! Create your first event.", "success")
@@ -50,10 +41,11 @@ def login():
         try:
             organizer = services.authenticate(form.email.data, form.password.data)
         except DomainError as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(coded(error.code, error.message))
         else:
             sign_in_organizer(organizer)
-            return redirect(_safe_next(request.args.get("next")))
+            target = safe_next(request.args.get("next"), within="/organizer", default=url_for(".dashboard"))
+            return redirect(target)
     return render_template("organizer/login.html", form=form)
 
 
@@ -81,7 +73,7 @@ def new_event():
                 organizer, name=form.name.data, starts_at=form.starts_at.data, venue=form.venue.data,
                 description=form.description.data, prompts=form.prompts(), series_name=form.series.data)
         except DomainError as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(coded(error.code, error.message))
         else:
             flash(f"{event.name} is saved as a draft. Open it when you're ready for people to join.", "success")
             return redirect(url_for(".event", public_id=event.public_id))
@@ -94,16 +86,20 @@ def new_event():
 def event(public_id):
     event = events.event_for_organizer(current_organizer(), public_id)
     return render_template(
-        "organizer/event.html", event=event, join_link=public_link(url_for("people.join", code=event.join_code)),
-        checkins=events.checkin_count(event), connections=connections.count_for_event(event))
+        "organizer/event.html", event=event, join_link=external_url("people.join", code=event.join_code),
+        checkins=events.checkin_count(event), connections=connections.count_for_event(event),
+        status_form=StatusForm(), history=audit.for_event(event.id))
 
 
 @bp.post("/events/<public_id>/status")
 @organizer_required
 def set_status(public_id):
-    status = request.form.get("status", "")
-    event = events.set_status(current_organizer(), public_id, status)  # the service refuses other values
-    flash(f"{event.name} is {'open: people can join and connect' if status == 'open' else 'closed'}.", "success")
+    form = StatusForm()
+    if not form.validate_on_submit():
+        raise DomainError("Choose open or closed.", "bad_status")
+    event = events.set_status(current_organizer(), public_id, form.status.data)
+    flash(f"{event.name} is {'open: people can join and connect' if event.status == 'open' else 'closed'}.",
+          "success")
     return redirect(url_for(".event", public_id=public_id))
 
 
@@ -112,4 +108,4 @@ def set_status(public_id):
 def poster(public_id):
     event = events.event_for_organizer(current_organizer(), public_id)
     return render_template("organizer/poster.html", event=event,
-                           join_link=public_link(url_for("people.join", code=event.join_code)))
+                           join_link=external_url("people.join", code=event.join_code))

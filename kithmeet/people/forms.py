@@ -2,23 +2,24 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Optional, ValidationError
+from wtforms.validators import Email, Optional, ValidationError
 
-from ..formtools import at_most, no_controls, strip, web_url
+from ..formtools import at_most, coded, no_controls, required, strip, web_url
 from .models import CONTACT_KINDS
+from .profile import Profile
 
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 
 class ProfileForm(FlaskForm):
     name = StringField("Your name", filters=[strip], validators=[
-        DataRequired("Tell people your name."), at_most(80), no_controls()])
+        required("Tell people your name."), at_most(80), no_controls()])
     pronouns = StringField("Pronouns", filters=[strip], validators=[Optional(), at_most(40), no_controls()],
                            description="Optional, e.g. she/her")
     headline = StringField("Headline", filters=[strip], validators=[Optional(), at_most(120), no_controls()],
                            description="One line about you, e.g. “Backend dev learning Rust”")
     email = EmailField("Email", filters=[strip], render_kw={"autocomplete": "email"}, validators=[
-        Optional(), at_most(254), Email("That email address doesn't look right.")])
+        Optional(), at_most(254), Email(coded("bad_email", "That email address doesn't look right."))])
     share_email = BooleanField("Share with people I connect with", default=True)
     phone = TelField("Phone", filters=[strip], render_kw={"autocomplete": "tel"},
                      validators=[Optional(), at_most(30)])
@@ -36,13 +37,13 @@ class ProfileForm(FlaskForm):
 
     def validate_phone(self, field):
         if field.data and not PHONE.match(field.data):
-            raise ValidationError("Use digits, spaces and an optional leading +, e.g. +44 20 7946 0958.")
+            raise ValidationError(coded("bad_phone", "Use digits, spaces and an optional leading +, e.g. +44 20 7946 0958."))
 
     def validate_linkedin(self, field):
         value = field.data or ""
         if value and "/" not in value and "." not in value:
             if not re.match(r"^[A-Za-z0-9-]{3,100}$", value):
-                raise ValidationError("Use your LinkedIn profile name (letters, digits, dashes) or its address.")
+                raise ValidationError(coded("bad_url", "Use your LinkedIn profile name (letters, digits, dashes) or its address."))
             value = "https://www.linkedin.com/in/" + value
         field.data = web_url(value, host="linkedin.com")
 
@@ -53,15 +54,12 @@ class ProfileForm(FlaskForm):
         return [(label, getattr(self, name).data or "") for name, label in self.prompt_fields]
 
     def profile(self):
-        """The form as the plain dict the people services take."""
-        return {
-            "name": self.name.data,
-            "pronouns": self.pronouns.data,
-            "headline": self.headline.data,
-            "contacts": {kind: getattr(self, kind).data for kind in CONTACT_KINDS},
-            "shared": {kind: getattr(self, "share_" + kind).data for kind in CONTACT_KINDS},
-            "answers": self.prompt_answers(),
-        }
+        """The form as the Profile the people services take."""
+        return Profile(
+            name=self.name.data, pronouns=self.pronouns.data or "", headline=self.headline.data or "",
+            contacts={kind: getattr(self, kind).data or "" for kind in CONTACT_KINDS},
+            shared={kind: getattr(self, "share_" + kind).data for kind in CONTACT_KINDS},
+            answers=tuple(self.prompt_answers()))
 
     def contact_rows(self):
         return [(getattr(self, kind), getattr(self, "share_" + kind)) for kind in CONTACT_KINDS]

@@ -5,18 +5,16 @@ Guest-list import, e-mail sign-in and account recovery key on this one, so an ad
 belongs to at most one person, compared case-insensitively: `Person.email` always holds
 `normalize_email`'s form, and a unique index on it settles races.
 """
-import logging
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
+from .. import changelog
 from ..database import transaction
 from ..errors import DomainError
 from ..extensions import db
 from .models import Person
-
-log = logging.getLogger(__name__)
 
 MAX_EMAIL = 254  # RFC 5321's limit on a forward-path, and the column's length
 
@@ -85,5 +83,16 @@ def set_email(person, email):
             person.email = None
         else:
             claim_email(person, address)
-    log.info("person email identity %s person_id=%s", "set" if address else "cleared", person.id)
+        changelog.record("person.email_set" if address else "person.email_cleared", changelog.person(person))
     return person
+
+
+def claim_if_free(person, email):
+    """At joining, the contact e-mail becomes the identity when the person has none yet and
+    nobody else holds it; otherwise nothing happens (in the caller's transaction)."""
+    try:
+        address = checked_email(email)
+    except DomainError:
+        return
+    if address and person.email is None and person_by_email(address) is None:
+        claim_email(person, address)

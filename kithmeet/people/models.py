@@ -25,6 +25,14 @@ class Person(db.Model):
     session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
     # The join form's one-time id: a double-submitted join makes one person, not two.
     join_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The e-mail identity (e-mail sign-in, account recovery, guest-list matching); not the
+    # "email" contact field shown to connections. Always written through people.identity, which
+    # stores the normalised form (trimmed, NFC, lower-cased): a plain unique index then compares
+    # case-insensitively on SQLite and PostgreSQL alike, no citext or expression index, and
+    # NULLs (no identity) never collide. A unique index rather than a UNIQUE constraint: adding
+    # a constraint to SQLite's person table means batch-recreating it, and dropping the old
+    # table with foreign_keys=ON cascade-deletes every contact, check-in and connection.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
 
@@ -36,10 +44,6 @@ class Person(db.Model):
     @property
     def first_answer(self):
         return next((a for a in self.answers if a.answer), None)
-
-    @property
-    def shared_contacts(self):
-        return [c for c in self.contacts if c.shared and c.value]
 
 
 class ContactField(db.Model):

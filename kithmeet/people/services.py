@@ -1,14 +1,20 @@
-"""Profiles, joining an event, badge tokens and personal sign-in links."""
+"""Profiles, joining an event, badge tokens and personal sign-in links.
+
+Every change here is all or nothing: checked first, then written in one transaction.
+"""
 import hashlib
 
+from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import changelog, signals
+from ..database import transaction
 from ..errors import DomainError, NotFound
 from ..events import services as events
 from ..extensions import db
 from ..tokens import looks_valid, new_code, new_secret, normalize
+from . import identity
 from .models import CONTACT_KINDS, ContactField, Person, PromptAnswer, RevokedBadge
 
 
@@ -17,15 +23,13 @@ def _hash_secret(secret):
 
 
 def _apply_profile(person, profile):
-    """Copy a validated profile (plain dict) onto a person, in the caller's transaction."""
-    person.name = profile["name"].strip()
-    person.pronouns = (profile.get("pronouns") or "").strip()
-    person.headline = (profile.get("headline") or "").strip()
+    """Copy a cleaned Profile onto a person, in the caller's transaction."""
+    person.name, person.pronouns, person.headline = profile.name, profile.pronouns, profile.headline
 
     existing = {contact.kind: contact for contact in person.contacts}
     for kind in CONTACT_KINDS:
-        value = (profile.get("contacts", {}).get(kind) or "").strip()
-        shared = bool(profile.get("shared", {}).get(kind))
+        value = profile.contacts.get(kind, "")
+        shared = profile.shared.get(kind, False)
         contact = existing.get(kind)
         if not value:
             if contact is not None:
@@ -36,8 +40,7 @@ def _apply_profile(person, profile):
             contact.value, contact.shared = value, shared
 
     answers = {answer.prompt: answer for answer in person.answers}
-    for position, (prompt, text) in enumerate(profile.get("answers", [])):
-        text = (text or "").strip()
+    for position, (prompt, text) in enumerate(profile.answers):
         answer = answers.get(prompt)
         if not text:
             if answer is not None:
@@ -48,32 +51,45 @@ def _apply_profile(person, profile):
             answer.answer, answer.position = text, position
 
 
-def join_event(event, profile, *, person=None, nonce=None):
+def _person_by_nonce(nonce):
+    return db.session.scalar(select(Person).where(Person.join_nonce == nonce)) if nonce else None
+
+
+def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
     """Create or update a profile and check in at the event, all or nothing.
 
-    `nonce` is the join form's one-time id: sending the same form twice returns the
-    person the first send created.
+    `nonce` is the join form's one-time id, honoured only when it is the one this browser
+    was given (`issued_nonce`): the same form sent twice returns the person the first send
+    made, but a copy of the form sent from elsewhere never signs anyone in as that person.
+    Raises DomainError: event_not_open, event_closed, name_required, too_long, bad_contact.
     """
     events.ensure_joinable(event)
-    if person is None and nonce:
-        earlier = db.session.scalar(select(Person).where(Person.join_nonce == nonce))
+    profile = profile.cleaned()
+    nonce = nonce if nonce and nonce == issued_nonce else None
+    if person is None:
+        earlier = _person_by_nonce(nonce)
         if earlier is not None:
             return earlier
-    if person is None:
-        person = Person(join_nonce=nonce or None)
-        db.session.add(person)
-    _apply_profile(person, profile)
     try:
-        db.session.flush()
-        events.check_in(person.id, event)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        if nonce:
-            earlier = db.session.scalar(select(Person).where(Person.join_nonce == nonce))
-            if earlier is not None:
-                return earlier
-        raise DomainError("That could not be saved; try again.", "conflict") from None
+        with transaction():
+            new = person is None
+            if new:
+                person = Person(join_nonce=nonce)
+                db.session.add(person)
+            _apply_profile(person, profile)
+            db.session.flush()
+            identity.claim_if_free(person, profile.contacts.get("email"))
+            if new:
+                signals.person_joined.send(current_app._get_current_object(), person_id=person.id,
+                                           event_id=event.id)
+            events.check_in(person.id, event)
+            changelog.record("person.joined" if new else "person.updated", changelog.person(person),
+                             event=event.id)
+    except DomainError as error:
+        earlier = _person_by_nonce(nonce) if error.code == "conflict" else None
+        if earlier is None:
+            raise
+        return earlier  # the same form, sent twice at once: the other send made the person
     return person
 
 
@@ -92,17 +108,19 @@ def person_by_badge(token):
 
 def replace_badge(person):
     """A lost or photographed badge: retire its token for good and issue a new one."""
-    db.session.add(RevokedBadge(token=person.badge_token, person_id=person.id))
-    person.badge_token = new_code()
-    db.session.commit()
+    with transaction():
+        db.session.add(RevokedBadge(token=person.badge_token, person_id=person.id))
+        person.badge_token = new_code()
+        changelog.record("badge.replaced", changelog.person(person))
     return person
 
 
 def issue_signin_secret(person):
     """A new personal sign-in link secret; the previous link stops working."""
     secret = new_secret()
-    person.signin_secret_hash = _hash_secret(secret)
-    db.session.commit()
+    with transaction():
+        person.signin_secret_hash = _hash_secret(secret)
+        changelog.record("signin_link.issued", changelog.person(person))
     return secret
 
 
@@ -119,16 +137,18 @@ def person_by_signin_secret(secret):
 def redeem_signin_secret(secret):
     """Sign-in links work once: using one switches it off."""
     person = person_by_signin_secret(secret)
-    person.signin_secret_hash = None
-    db.session.commit()
+    with transaction():
+        person.signin_secret_hash = None
+        changelog.record("signin_link.used", changelog.person(person))
     return person
 
 
 def sign_out_everywhere(person):
     """End every device's sign-in (a lost phone, a shared tablet)."""
-    person.session_generation += 1
-    person.signin_secret_hash = None
-    db.session.commit()
+    with transaction():
+        person.session_generation += 1
+        person.signin_secret_hash = None
+        changelog.record("person.signed_out_everywhere", changelog.person(person))
     return person
 
 

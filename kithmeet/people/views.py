@@ -1,5 +1,4 @@
 """Joining an event, the badge page, and personal sign-in links."""
-import re
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -7,13 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from ..auth import current_person, person_required, sign_in_person, sign_out_person
 from ..errors import DomainError
 from ..events import services as events
+from ..formtools import coded
+from ..redirects import safe_next
 from ..tokens import grouped, normalize
-from ..urls import public_link
+from ..urls import external_url
 from . import services
 from .forms import profile_form
 
 bp = Blueprint("people", __name__)
-_SCAN_PATH = re.compile(r"/B/[A-Z0-9]{10,16}")
 
 
 @bp.get("/j/<code>")
@@ -32,17 +32,16 @@ def join(code):
         # The nonce is honoured only from the browser it was given to: it must not sign anyone in elsewhere.
         form.nonce.data = session["join_nonce"] = uuid.uuid4().hex
     if form.validate_on_submit():
-        nonce = form.nonce.data if form.nonce.data and form.nonce.data == session.get("join_nonce") else None
         try:
-            joined = services.join_event(event, form.profile(), person=person, nonce=nonce)
+            joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data,
+                                         issued_nonce=session.get("join_nonce"))
         except DomainError as error:
-            flash(error.message, "error")
+            form.form_errors.append(coded(error.code, error.message))
         else:
             sign_in_person(joined)
             flash(f"You're checked in at {event.name}.", "success")
-            if _SCAN_PATH.fullmatch(next_path):
-                return redirect(next_path)
-            return redirect(url_for(".badge"))
+            # Back to the badge that was scanned before joining, if that is where they came from.
+            return redirect(safe_next(next_path, within="/B/", default=url_for(".badge")))
     return render_template("people/join.html", event=event, form=form, person=person, next_path=next_path)
 
 
@@ -59,7 +58,7 @@ def signin_link():
     if request.method == "POST":
         secret = services.issue_signin_secret(current_person())
         # Shown once, on the GET that follows: reloading that page must not make (and so void) another.
-        session["signin_link"] = public_link(url_for(".signin", secret=secret))
+        session["signin_link"] = external_url("people.signin", secret=secret)
         return redirect(url_for(".signin_link"))
     link = session.pop("signin_link", None)
     return render_template("people/signin_link.html", link=link), 200, {"Cache-Control": "no-store"}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from kithmeet import create_app
+from kithmeet.connections import notes
 from kithmeet.connections import services as connections
 from kithmeet.events import services as events
 from kithmeet.events.models import DEFAULT_PROMPTS
@@ -23,6 +24,7 @@ from kithmeet.extensions import db
 from kithmeet.organizer import services as organizers
 from kithmeet.organizer.models import Organizer
 from kithmeet.people import services as people
+from kithmeet.people.profile import Profile
 
 from .support import CHROMIUM, CHROMIUM_ARGS, ORGANIZER_EMAIL, ORGANIZER_PASSWORD
 
@@ -139,9 +141,9 @@ def seed(live_server):
             with app.app_context():
                 event = events.event_by_join_code(join_code)
                 contacts = contacts or {}
-                profile = {"name": name, "pronouns": pronouns, "headline": headline, "contacts": contacts,
-                           "shared": shared if shared is not None else {kind: True for kind in contacts},
-                           "answers": list(zip(event.prompt_labels, answers))}
+                profile = Profile(name=name, pronouns=pronouns, headline=headline, contacts=contacts,
+                                  shared=shared if shared is not None else {kind: True for kind in contacts},
+                                  answers=tuple(zip(event.prompt_labels, answers)))
                 person = people.join_event(event, profile)
                 return person.badge_token, f"/signin/{people.issue_signin_secret(person)}"
 
@@ -157,6 +159,14 @@ def seed(live_server):
             with app.app_context():
                 connections.connect(people.person_by_badge(scanner_token), badge_token,
                                     talked_about=talked_about, private_note=private_note)
+
+        @staticmethod
+        def edit_talked_about(editor_token, other_token, text):
+            """The owner of `editor_token` rewrites the shared line of their connection with `other_token`."""
+            with app.app_context():
+                editor, other = people.person_by_badge(editor_token), people.person_by_badge(other_token)
+                connection = connections.connection_between(editor.id, other.id)
+                notes.edit(editor, connection.public_id, talked_about=text)
 
     return Seed
 

@@ -139,6 +139,20 @@ def followup(page, base, seed):
     expect(page.locator("li.followup-entry")).to_have_count(1)
 
 
+def followup_conflict(page, base, seed):
+    """Ada saves "talked about" after Chen changed it: both texts shown, hers kept in the field."""
+    _, code = seed.event()
+    ada, signin = seed.person(code, "Ada Okafor", answers=["Scaling Flask apps"])
+    chen, _ = seed.person(code, "Chen Wei", answers=["Usability testing"])
+    seed.connect(ada, chen, talked_about="Usability testing")
+    sign_in_as(page, base, signin)
+    page.goto(base + "/followup")
+    seed.edit_talked_about(chen, ada, "Usability testing on a budget")
+    page.get_by_label("Talked about").fill("Testing with five users")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator('[data-code="edit_conflict"]')).to_be_visible()
+
+
 def own_badge(page, base, seed):
     _, code = seed.event()
     ada, signin = seed.person(code, "Ada Okafor", answers=["Scaling Flask apps"])
@@ -147,7 +161,8 @@ def own_badge(page, base, seed):
 
 
 PAGES = [home_visitor, home_attendee, organizer_setup, organizer_login, organizer_dashboard, organizer_event,
-         organizer_new_event, organizer_poster, join, badge, scan, scan_connected, public_card, own_badge, followup]
+         organizer_new_event, organizer_poster, join, badge, scan, scan_connected, public_card, own_badge, followup,
+         followup_conflict]
 
 
 @pytest.mark.browser

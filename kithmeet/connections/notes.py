@@ -1,0 +1,128 @@
+"""The words of a connection: the shared "talked about" line of each encounter, and each
+side's private note and follow-up status. This module is the only writer of that text.
+
+Two ways words arrive, one rule each:
+- a scan adds its words as a new line (merge): a resent scan adds nothing twice;
+- an edit on the follow-up list replaces the line, unless the other person changed it
+  since the editor's page was drawn (a fingerprint of the line travels with the form).
+  Then the rest of the edit is saved and the conflict is reported, never silently lost.
+"""
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .. import changelog
+from ..database import transaction
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from .models import FOLLOWUP_STATUSES, Connection, ConnectionSide, Encounter
+
+MAX_TEXT = 1000
+
+
+def clean(text):
+    """Trim, and store line breaks as \\n whatever the device sent."""
+    return (text or "").replace("\r\n", "\n").strip()
+
+
+def check_length(*texts):
+    if any(len(text or "") > MAX_TEXT for text in texts):
+        raise DomainError(f"Keep notes under {MAX_TEXT} characters.", "too_long")
+
+
+def fingerprint(text):
+    """A short fingerprint of shared text, sent with the edit form to detect a concurrent edit."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:16]
+
+
+def merge_line(existing, addition):
+    """`existing` with `addition` as a new line, unless that line is already there.
+
+    Raises too_long rather than store more than the follow-up form can edit.
+    """
+    existing = existing or ""
+    if not addition or addition in existing.split("\n") or addition == existing:
+        return existing
+    merged = f"{existing}\n{addition}" if existing else addition
+    if len(merged) > MAX_TEXT:
+        raise DomainError(f"Your notes for this connection would pass {MAX_TEXT} characters. "
+                          "Shorten them on your follow-up list, then add this.", "too_long")
+    return merged
+
+
+def add_from_scan(connection_id, event_id, scanner_id, talked_about, private_note):
+    """Merge a scan's (cleaned) words into the encounter's shared line and the scanner's note.
+
+    Both merges are worked out before either is written. Runs in the caller's transaction.
+    """
+    encounter = db.session.scalar(
+        select(Encounter).where(Encounter.connection_id == connection_id, Encounter.event_id == event_id)
+        .with_for_update())
+    side = None
+    if private_note:
+        side = db.session.scalar(select(ConnectionSide).where(
+            ConnectionSide.connection_id == connection_id, ConnectionSide.person_id == scanner_id)
+            .with_for_update())
+    shared = merge_line(encounter.talked_about, talked_about)
+    own = merge_line(side.private_note, private_note) if side is not None else None
+    encounter.talked_about = shared
+    if side is not None:
+        side.private_note = own
+
+
+@dataclass
+class EditResult:
+    side: ConnectionSide
+    conflict: bool = False
+    their_text: str = ""  # the shared line as the other person left it, when they conflict
+
+
+def own_side(person, connection_public_id):
+    """The person's side of a connection; to anyone but its two people it does not exist."""
+    side = db.session.scalar(
+        select(ConnectionSide).join(Connection, ConnectionSide.connection_id == Connection.id)
+        .where(Connection.public_id == connection_public_id, ConnectionSide.person_id == person.id))
+    if side is None:
+        raise NotFound("That connection isn't in your list.", "unknown_connection")
+    return side
+
+
+def edit(person, connection_public_id, *, status=None, private_note=None, talked_about=None,
+         talked_about_fingerprint=None):
+    """Change one's own status and private note, and the latest shared talked-about line.
+
+    The shared line is written only when this person changed it, and never over words the
+    other person saved after this person's page was drawn (`talked_about_fingerprint`):
+    then the status and note are still saved and the result says `conflict`, with the
+    other person's current words. Raises NotFound unknown_connection, DomainError
+    bad_status or too_long, before anything is written.
+    """
+    side = own_side(person, connection_public_id)
+    if status is not None and status not in FOLLOWUP_STATUSES:
+        raise DomainError("Choose a follow-up status from the list.", "bad_status")
+    private_note = clean(private_note) if private_note is not None else None
+    talked_about = clean(talked_about) if talked_about is not None else None
+    check_length(private_note, talked_about)
+
+    result = EditResult(side)
+    with transaction():
+        if status is not None:
+            side.status = status
+        if private_note is not None:
+            side.private_note = private_note
+        if talked_about is not None:
+            encounter = db.session.scalar(
+                select(Encounter).where(Encounter.connection_id == side.connection_id)
+                .order_by(Encounter.created_at.desc(), Encounter.id.desc()).limit(1).with_for_update())
+            # Unchanged from what this person's page showed: leave the line (the other side may have added to it).
+            given = talked_about_fingerprint
+            untouched = given is not None and fingerprint(talked_about) == given
+            if encounter is not None and not untouched and talked_about != encounter.talked_about:
+                if given is not None and given != fingerprint(encounter.talked_about):
+                    result.conflict, result.their_text = True, encounter.talked_about
+                else:
+                    encounter.talked_about = talked_about
+        changelog.record("connection.edited", changelog.person(person), connection=side.connection_id,
+                         conflict=result.conflict)
+    return result
