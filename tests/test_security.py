@@ -36,7 +36,10 @@ def test_no_inline_scripts_or_styles_in_templates():
     import pathlib
     import re
 
-    for template in pathlib.Path("templates").rglob("*.html"):
+    # Beside the tests folder, not the working directory: pytest may run from anywhere.
+    templates = sorted((pathlib.Path(__file__).resolve().parent.parent / "templates").rglob("*.html"))
+    assert len(templates) > 10, f"found only {len(templates)} templates: is the path right?"
+    for template in templates:
         text = template.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
         assert " style=" not in text and "<style" not in text, template

@@ -1,0 +1,246 @@
+"""Every route that changes state refuses a post without this session's CSRF token, and changes nothing.
+
+The test walks the app's URL map, so a new POST/PUT/PATCH/DELETE route fails here until it is
+listed in ROUTES (who may send it, with which fields) and its URL arguments can be filled.
+"""
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Callable
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from kithmeet.connections import services as connections
+from kithmeet.extensions import db
+from kithmeet.organizer import services as organizers
+from kithmeet.people import services as people
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+PASSWORD = "a long enough password"  # make_organizer's default
+FORM_PAGE = "/organizer/login"  # a page with a form for any session, even before setup
+
+
+def nothing(_site, _client):
+    return {}
+
+
+class _Forms(HTMLParser):
+    """The fields of each <form> on a page, as a browser would send them (checked boxes, selected options)."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.forms, self._form, self._text, self._select = {}, None, None, None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "form":
+            self._form = self.forms.setdefault(urlsplit(attrs.get("action") or "").path, {})
+        elif self._form is None or (not name and tag != "option"):
+            return
+        elif tag == "input" and attrs.get("type") not in ("submit", "button", "reset"):
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                self._form[name] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self._text, self._form[name] = name, ""
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and ("selected" in attrs or self._select not in self._form):
+            self._form[self._select] = attrs.get("value") or ""
+
+    def handle_data(self, data):
+        if self._text:
+            self._form[self._text] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._text:
+            self._form[self._text] = self._form[self._text].removeprefix("\n")  # as browsers read it
+        self._text = None if tag == "textarea" else self._text
+        self._select = None if tag == "select" else self._select
+        self._form = None if tag == "form" else self._form
+
+
+def followup_fields(site, client):
+    """The entry's form as the follow-up page draws it, with every editable field changed."""
+    pid = site.connection.public_id
+    forms = _Forms(client.get("/followup").get_data(as_text=True)).forms
+    assert f"/followup/{pid}" in forms, "the follow-up page has no form for the connection"
+    fields = {name: value for name, value in forms[f"/followup/{pid}"].items() if not name.endswith("csrf_token")}
+    return {**fields, f"{pid}-talked_about": "rewritten by a forged form", f"{pid}-private_note": "forged note",
+            f"{pid}-status": "followed_up"}
+
+
+@dataclass
+class Route:
+    sessions: tuple  # the sessions that may genuinely send this: "visitor", "attendee", "organizer"
+    fields: Callable = nothing  # (site, client) -> the fields its real form sends, without the token
+    prefix: Callable = None  # site -> the form's prefix, when the token field is "<prefix>-csrf_token"
+    writes: bool = True  # a genuine send writes to the database (checked, so "nothing changed" means something)
+    before_setup: bool = False  # only meaningful while no organizer exists
+
+
+# In the order the genuine sends are replayed: closing the event goes last.
+ROUTES = {
+    "organizer.setup": Route(("visitor",), lambda s, _: {"code": s.setup_code, "email": "first@example.org",
+                                                      "password": PASSWORD}, before_setup=True),
+    "organizer.login": Route(("visitor", "attendee"), lambda s, _: {"email": s.organizer.email, "password": PASSWORD},
+                             writes=False),
+    "organizer.logout": Route(("organizer",), writes=False),
+    "organizer.new_event": Route(("organizer",), lambda s, _: {
+        "series": "Thursday Gathering", "name": "Forged event", "starts_at": "2026-12-03T19:00", "venue": "",
+        "description": "", "prompt_0": "Ask me about", "prompt_1": "", "prompt_2": ""}),
+    "people.join": Route(("visitor", "attendee", "organizer"), lambda s, _: {
+        "name": "Forged Name", "email": "forged@example.org", "share_email": "y"}),
+    "people.signin_link": Route(("attendee",)),
+    "people.replace_badge": Route(("attendee",)),
+    "people.signin": Route(("visitor", "attendee")),
+    "people.sign_out_everywhere": Route(("attendee",)),
+    "people.signout": Route(("attendee",), writes=False),
+    "connections.typed_code": Route(("visitor", "attendee"), lambda s, _: {"code": s.bo.badge_token}, writes=False),
+    "connections.scan": Route(("attendee",), lambda s, _: {
+        "talked_about": "forged words", "private_note": "forged note", "client_id": "forged-scan"}),
+    "followup.update": Route(("attendee",), followup_fields, prefix=lambda s: s.connection.public_id),
+    "organizer.set_status": Route(("organizer",), lambda s, _: {"status": "closed"}),
+}
+
+
+class Site:
+    """The data the routes act on, and a way to open a session of each kind."""
+
+    def __init__(self, app, signed_in):
+        self.app, self.signed_in = app, signed_in
+        self.setup_code = self.organizer = self.event = self.ada = self.bo = self.connection = None
+        self.attacker = self.session("visitor")
+
+    def populate(self, make_organizer, make_event, make_person):
+        """An organizer, an open event, Ada and Bo (connected), and Cy, whose session forges the posts."""
+        self.organizer = make_organizer("organizer@example.org", PASSWORD)
+        self.event = make_event(self.organizer)
+        self.ada = make_person("Ada", event=self.event, contacts={"email": "ada@example.org"})
+        self.bo = make_person("Bo", event=self.event)
+        self.connection, _ = connections.connect(self.ada, self.bo.badge_token, talked_about="first words")
+        self.attacker = self.signed_in(make_person("Cy", event=self.event))
+
+    def session(self, kind):
+        """A new client of that kind that has loaded a page with a form (so it holds its own CSRF token)."""
+        if kind == "visitor":
+            client = self.app.test_client()
+        elif kind == "attendee":
+            client = self.signed_in(self.ada)
+        elif kind == "organizer":
+            client = self.app.test_client()
+            response = client.submit("/organizer/login", data={"email": self.organizer.email, "password": PASSWORD})
+            assert response.status_code == 302
+        client.csrf_token(FORM_PAGE)
+        return client
+
+    def arguments(self, endpoint):
+        """Real values for the route arguments. Issuing the sign-in secret writes: call before a snapshot."""
+        db.session.expire_all()  # the requests ran in their own sessions
+        if self.organizer is None:
+            return {}  # before setup there is nothing to point at
+        owner = {"organizer": self.event, "followup": self.connection}.get(endpoint.split(".")[0])
+        return {
+            "token": self.bo.badge_token,  # Bo's badge, which Ada scans
+            "code": self.event.join_code,  # the open event
+            "secret": people.issue_signin_secret(self.ada) if endpoint == "people.signin" else None,
+            "public_id": owner.public_id if owner is not None else None,
+        }
+
+    def url(self, rule, method):
+        known = {name: value for name, value in self.arguments(rule.endpoint).items() if value is not None}
+        unknown = sorted(rule.arguments - set(known))
+        if unknown:
+            pytest.fail(f"{rule.rule} ({rule.endpoint}) takes {', '.join(f'<{n}>' for n in unknown)}, which this "
+                        "test cannot fill yet: teach Site.arguments a real value for it", pytrace=False)
+        values = {name: known[name] for name in rule.arguments}
+        return self.app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
+
+
+def snapshot():
+    """Every row of every table, read on a fresh connection."""
+    with db.engine.connect() as connection:
+        return {table.name: connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+                for table in db.metadata.sorted_tables}
+
+
+def error_code(response):
+    """The data-code of the error page (templates/error.html), or None for any other page."""
+    match = re.search(r'data-code="([^"]*)"', response.get_data(as_text=True))
+    return match.group(1) if match else None
+
+
+def state_changing_rules(app):
+    rules = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint != "static" and rule.methods & STATE_CHANGING]
+    unlisted = sorted(f"{rule.endpoint} ({rule.rule})" for rule in rules if rule.endpoint not in ROUTES)
+    if unlisted:
+        pytest.fail(f"state-changing routes this test does not cover: {', '.join(unlisted)}. Add each to "
+                    "ROUTES with the sessions allowed to send it and the fields its form sends", pytrace=False)
+    gone = sorted(set(ROUTES) - {rule.endpoint for rule in rules})
+    assert not gone, f"ROUTES lists endpoints that no longer change state: {gone}"
+    order = list(ROUTES)
+    return sorted(rules, key=lambda rule: order.index(rule.endpoint))
+
+
+def requests_of(rules):
+    for rule in rules:
+        route = ROUTES[rule.endpoint]
+        for method in sorted(rule.methods & STATE_CHANGING):
+            for kind in route.sessions:
+                yield rule, route, method, kind
+
+
+def token_field(site, route):
+    return f"{route.prefix(site)}-csrf_token" if route.prefix else "csrf_token"
+
+
+def assert_forgeries_refused(site, rules):
+    sessions = {kind: site.session(kind) for _, _, _, kind in requests_of(rules)}
+    foreign_token = site.attacker.csrf_token(FORM_PAGE)  # valid, but for Cy's session
+    for rule, route, method, kind in requests_of(rules):
+        client = sessions[kind]
+        url = site.url(rule, method)
+        fields = route.fields(site, client)
+        before = snapshot()
+        for case, token in (("no token", {}), ("another session's token", {token_field(site, route): foreign_token})):
+            response = client.open(url, method=method, data={**token, **fields})
+            what = f"{method} {url} ({rule.endpoint}) as {kind} with {case}"
+            assert response.status_code == 400, f"{what}: {response.status_code}"
+            assert error_code(response) == "csrf", f"{what}: not refused for its token"
+            assert snapshot() == before, f"{what}: the database changed"
+
+
+def assert_genuine_sends_accepted(site, rules):
+    """The same sends with the session's own token do what they are for: only the token was wrong above."""
+    for rule, route, method, kind in requests_of(rules):
+        client = site.session(kind)
+        url = site.url(rule, method)
+        fields = route.fields(site, client)
+        before = snapshot()
+        response = client.open(url, method=method, data={token_field(site, route): client.csrf_token(FORM_PAGE),
+                                                         **fields})
+        what = f"{method} {url} ({rule.endpoint}) as {kind} with its own token"
+        assert response.status_code == 302, f"{what}: {response.status_code} {error_code(response)}"
+        if route.writes:
+            assert snapshot() != before, f"{what}: wrote nothing"
+
+
+def test_state_changing_routes_refuse_missing_or_foreign_csrf_tokens(app, signed_in, make_organizer, make_event,
+                                                                      make_person):
+    assert app.config.get("WTF_CSRF_ENABLED", True) and not app.config["RATELIMIT_ENABLED"]
+    rules = state_changing_rules(app)
+    site = Site(app, signed_in)
+
+    # First-run setup only does anything on an empty database.
+    site.setup_code = organizers.setup_code()
+    assert_forgeries_refused(site, [rule for rule in rules if ROUTES[rule.endpoint].before_setup])
+    assert_genuine_sends_accepted(site, [rule for rule in rules if ROUTES[rule.endpoint].before_setup])
+
+    site.populate(make_organizer, make_event, make_person)
+    rest = [rule for rule in rules if not ROUTES[rule.endpoint].before_setup]
+    assert_forgeries_refused(site, rest)
+    assert_genuine_sends_accepted(site, rest)

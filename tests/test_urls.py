@@ -1,0 +1,110 @@
+"""Absolute links (badge QRs, join links, sign-in links) built with and without a request."""
+import re
+
+import pytest
+
+from kithmeet.badges import qr
+from kithmeet.people import services as people
+from kithmeet.urls import PublicURLRequired, external_url, public_base
+
+PUBLIC = "https://meet.example.org"
+
+
+@pytest.fixture
+def app_config():
+    return {"PUBLIC_URL": PUBLIC}
+
+
+def test_links_build_from_public_url_without_a_request(app, make_event, make_person):
+    # The `app` fixture pushes an app context only: no request, as in a CLI command or mail worker.
+    event = make_event()
+    person = make_person(event=event)
+    assert qr.badge_url(person.badge_token) == f"HTTPS://MEET.EXAMPLE.ORG/B/{person.badge_token}"
+    assert qr.join_url(event.join_code) == f"HTTPS://MEET.EXAMPLE.ORG/J/{event.join_code}"
+    assert external_url("people.join", code=event.join_code) == f"{PUBLIC}/J/{event.join_code}"
+    secret = people.issue_signin_secret(person)
+    assert external_url("people.signin", secret=secret) == f"{PUBLIC}/signin/{secret}"
+    # PUBLIC_URL wins over a caller's fallback: the fallback is only for when nothing is set.
+    assert external_url("organizer.login", "http://127.0.0.1:5000") == f"{PUBLIC}/organizer/login"
+
+
+def test_without_public_url_or_request_building_says_what_to_set(app, make_event, make_person):
+    event = make_event()
+    person = make_person(event=event)
+    app.config["PUBLIC_URL"] = ""
+    for build in (lambda: qr.badge_url(person.badge_token),
+                  lambda: external_url("people.join", code=event.join_code),
+                  lambda: external_url("people.signin", secret="x")):
+        with pytest.raises(PublicURLRequired, match="PUBLIC_URL"):
+            build()
+    assert issubclass(PublicURLRequired, RuntimeError)
+    # A caller that knows where it is served (the CLI) names the base itself.
+    assert external_url("people.signin", "http://127.0.0.1:5000/", secret="x") == "http://127.0.0.1:5000/signin/x"
+
+
+def test_inside_a_request_without_public_url_the_request_host_is_used(app):
+    app.config["PUBLIC_URL"] = ""
+    with app.test_request_context("/", base_url="http://192.168.1.20:5000"):
+        assert public_base() == "http://192.168.1.20:5000"
+        assert external_url("people.join", code="ABCD") == "http://192.168.1.20:5000/J/ABCD"
+        assert qr.badge_url("TOKEN") == "HTTP://192.168.1.20:5000/B/TOKEN"
+
+
+def test_public_url_wins_over_the_request_host(app):
+    with app.test_request_context("/", base_url="http://internal-host:8000"):
+        assert external_url("people.join", code="ABCD") == f"{PUBLIC}/J/ABCD"
+        assert qr.badge_url("TOKEN") == "HTTPS://MEET.EXAMPLE.ORG/B/TOKEN"
+
+
+def test_pages_show_links_on_the_request_host_without_public_url(app, signed_in, make_person):
+    app.config["PUBLIC_URL"] = ""
+    client = signed_in(make_person())
+    # The test client's requests come in on http://localhost (its cookies stay on that host).
+    response = client.submit("/badge/sign-in-link", follow_redirects=True)
+    assert re.search(r"http://localhost/signin/[\w-]+", response.get_data(as_text=True))
+
+
+@pytest.fixture
+def served_locally(monkeypatch):
+    """`make run`'s default address, whatever HOST and PORT the test run has."""
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    return "http://127.0.0.1:5000"
+
+
+def sign_in_links(output, base):
+    return re.findall(rf"^\s+(.+?)\s+({re.escape(base)}/signin/\S+)$", output, re.MULTILINE)
+
+
+def test_demo_prints_links_on_public_url(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert f"Join link: {PUBLIC}/J/" in result.output
+    assert len(sign_in_links(result.output, PUBLIC)) >= 6
+    assert "127.0.0.1" not in result.output
+
+
+@pytest.mark.parametrize("app_config", [{}])
+def test_demo_builds_links_without_faking_a_request(app, runner, monkeypatch, served_locally):
+    def no_request(*args, **kwargs):
+        raise AssertionError("a CLI command must not fake a request to build links")
+    with monkeypatch.context() as patched:  # undone before the test client's real requests below
+        patched.setattr(app, "test_request_context", no_request)
+        patched.setattr(app, "request_context", no_request)
+        result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    local = served_locally
+    assert f"Join link: {local}/J/" in result.output
+    links = sign_in_links(result.output, local)
+    assert len(links) >= 6
+    name, link = links[0]
+    client = app.test_client()
+    assert client.submit(link.removeprefix(local)).location == "/badge"
+    assert name in client.get("/badge").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [{}])
+def test_setup_and_create_organizer_print_local_links(runner, served_locally):
+    assert "http://127.0.0.1:5000/organizer/setup " in runner.invoke(args=["setup-code"]).output
+    result = runner.invoke(args=["create-organizer", "--email", "a@example.org", "--password", "long enough pw"])
+    assert result.output.strip().endswith("Sign in at http://127.0.0.1:5000/organizer/login")
