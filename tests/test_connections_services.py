@@ -10,6 +10,7 @@ from kithmeet.errors import DomainError
 from kithmeet.extensions import db
 from kithmeet.people import services as people
 from kithmeet.people.models import Person
+from kithmeet.people.profile import Profile
 
 from .postgres import BOTH_DATABASES
 
@@ -134,7 +135,7 @@ def test_meeting_again_at_the_next_event_is_a_new_encounter(make_organizer, make
 
     events.set_status(organizer, week1.public_id, "closed")
     week2 = make_event(organizer, name="Week 2")
-    people.join_event(week2, {"name": "Ada", "answers": []}, person=ada)
+    people.join_event(week2, Profile(name="Ada"), person=ada)
     connections.connect(ada, bo.badge_token, talked_about="week two")
     encounters = connections.encounters_of(connection_of(ada, bo))
     assert count(Connection) == 1

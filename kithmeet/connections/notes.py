@@ -51,21 +51,38 @@ def merge_line(existing, addition):
     return merged
 
 
+def _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note, *, lock):
+    """(encounter, its merged line, scanner's side or None, their merged note); raises too_long."""
+    encounter = db.session.scalar(_lockable(
+        select(Encounter).where(Encounter.connection_id == connection_id, Encounter.event_id == event_id), lock))
+    side = None
+    if private_note:
+        side = db.session.scalar(_lockable(select(ConnectionSide).where(
+            ConnectionSide.connection_id == connection_id, ConnectionSide.person_id == scanner_id), lock))
+    shared = merge_line(encounter.talked_about if encounter else "", talked_about)
+    own = merge_line(side.private_note, private_note) if side is not None else None
+    return encounter, shared, side, own
+
+
+def _lockable(statement, lock):
+    return statement.with_for_update() if lock else statement
+
+
+def check_scan_fits(connection_id, event_id, scanner_id, talked_about, private_note):
+    """Refuse (too_long) a scan whose words would not fit, before anything is written.
+
+    add_from_scan checks again under lock: a concurrent scan may add words in between.
+    """
+    _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note, lock=False)
+
+
 def add_from_scan(connection_id, event_id, scanner_id, talked_about, private_note):
     """Merge a scan's (cleaned) words into the encounter's shared line and the scanner's note.
 
     Both merges are worked out before either is written. Runs in the caller's transaction.
     """
-    encounter = db.session.scalar(
-        select(Encounter).where(Encounter.connection_id == connection_id, Encounter.event_id == event_id)
-        .with_for_update())
-    side = None
-    if private_note:
-        side = db.session.scalar(select(ConnectionSide).where(
-            ConnectionSide.connection_id == connection_id, ConnectionSide.person_id == scanner_id)
-            .with_for_update())
-    shared = merge_line(encounter.talked_about, talked_about)
-    own = merge_line(side.private_note, private_note) if side is not None else None
+    encounter, shared, side, own = _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note,
+                                                lock=True)
     encounter.talked_about = shared
     if side is not None:
         side.private_note = own

@@ -43,6 +43,7 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     if earlier is not None:
         # The same scan sent again (a retry, a back button, a sync after the event closed):
         # record nothing new but its words.
+        notes.check_scan_fits(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
         with transaction():
             notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
             changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
@@ -51,6 +52,9 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     event = events.require_open_event(scanner.id)
     now = utcnow()
     a, b = sorted((scanner.id, target.id))
+    existing = connection_between(a, b)
+    if existing is not None:
+        notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
     with transaction():
         created = insert_if_absent(Connection, {"person_a_id": a, "person_b_id": b, "first_event_id": event.id,
                                                 "created_at": now, "last_met_at": now},
