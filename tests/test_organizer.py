@@ -5,10 +5,28 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from kithmeet.errors import DomainError
 from kithmeet.events.models import Event
 from kithmeet.extensions import db
 from kithmeet.organizer import services as organizers
 from kithmeet.organizer.models import Organizer
+
+
+def error_codes(html):
+    """Every error code the page shows (`data-code` on error pages, field and form errors), in order."""
+    return re.findall(r'data-code="([^"]+)"', html)
+
+
+def field_error(html, field_id):
+    """The code of the error shown under one field, or None when that field shows no error."""
+    match = re.search(rf'id="{re.escape(field_id)}-error" data-code="([^"]+)"', html)
+    return match.group(1) if match else None
+
+
+def form_error_codes(html):
+    """The codes of the form-level errors, shown in the role="alert" box above the fields."""
+    box = re.search(r'<div class="flash flash-error" role="alert">(.*?)</div>', html, re.DOTALL)
+    return re.findall(r'<p data-code="([^"]+)"', box.group(1)) if box else []
 
 
 def setup_form(client, **data):
@@ -22,7 +40,9 @@ def test_fresh_site_leads_to_setup_which_needs_the_code(app, client):
     assert organizers.existing_setup_code() is None  # GET makes nothing: `flask setup-code` does
     code = organizers.setup_code()
     wrong = setup_form(client, code="WRONG-CODE")
-    assert wrong.status_code == 200 and "setup code is not right" in wrong.get_data(as_text=True)
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 200 and field_error(html, "code") == "bad_setup_code"
+    assert error_codes(html) == ["bad_setup_code"]
     assert 'value="org@example.org"' in wrong.get_data(as_text=True)  # typed email kept
     assert not organizers.organizer_exists()
     right = setup_form(client, code=code.lower())
@@ -33,18 +53,28 @@ def test_fresh_site_leads_to_setup_which_needs_the_code(app, client):
     assert organizers.setup_code() != code
 
 
+def test_setup_service_refuses_a_wrong_code(app):
+    organizers.setup_code()
+    with pytest.raises(DomainError) as error:
+        organizers.complete_setup("WRONG-CODE", "org@example.org", "a long password")
+    assert error.value.code == "bad_setup_code"
+    assert not organizers.organizer_exists()
+
+
 def test_setup_refuses_a_short_password(client):
     response = setup_form(client, code=organizers.setup_code(), password="short")
-    assert "Use 10 to 200 characters" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and field_error(html, "password") == "weak_password"
+    assert error_codes(html) == ["weak_password"]
     assert db.session.scalar(select(func.count(Organizer.id))) == 0
 
 
 def test_login_with_right_and_wrong_password(client, make_organizer):
     make_organizer("org@example.org", "the right password")
     wrong = client.submit("/organizer/login", data={"email": "org@example.org", "password": "nope"})
-    assert "don&#39;t match" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 200 and form_error_codes(wrong.get_data(as_text=True)) == ["bad_credentials"]
     unknown = client.submit("/organizer/login", data={"email": "who@example.org", "password": "nope"})
-    assert "don&#39;t match" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 200 and form_error_codes(unknown.get_data(as_text=True)) == ["bad_credentials"]
     assert client.get("/organizer/").status_code == 302
     right = client.submit("/organizer/login?next=/organizer/", data={"email": "ORG@example.org",
                                                                      "password": "the right password"})
@@ -87,27 +117,29 @@ def test_create_open_and_close_an_event(organizer_client):
     poster = organizer_client.get(f"{page_url}/poster").get_data(as_text=True)
     assert f"/J/{event.join_code}.svg" in poster and join_link in poster
     bogus = organizer_client.submit(f"{page_url}/status", page=page_url, data={"status": "deleted"})
-    assert bogus.status_code == 400 and "Unknown status" in bogus.get_data(as_text=True)
+    assert bogus.status_code == 400 and error_codes(bogus.get_data(as_text=True)) == ["bad_status"]
     organizer_client.submit(f"{page_url}/status", page=page_url, data={"status": "closed"})
     db.session.expire_all()
     assert db.session.get(Event, event.id).status == "closed"
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"name": ""}, "Give the event a name."),
-    ({"starts_at": "next thursday"}, "Pick a date and time"),
-    ({"starts_at": ""}, "Pick a date and time"),
-    ({"prompt_1": "Ask me about"}, "Each prompt must be different."),
-    ({"prompt_0": "", "prompt_1": "", "prompt_2": ""}, "Keep at least one prompt"),
-    ({"name": "<script>x</script>" * 20}, "120 characters or fewer"),
+@pytest.mark.parametrize("data,field,code", [
+    ({"name": ""}, "name", "required"),
+    ({"starts_at": "next thursday"}, "starts_at", "required"),
+    ({"starts_at": ""}, "starts_at", "required"),
+    # Across the prompts, shown under the first one.
+    ({"prompt_1": "Ask me about"}, "prompt_0", "duplicate_prompt"),
+    ({"prompt_0": "", "prompt_1": "", "prompt_2": ""}, "prompt_0", "no_prompt"),
+    ({"name": "<script>x</script>" * 20}, "name", "too_long"),
 ])
-def test_bad_event_input_is_explained_and_kept(organizer_client, data, message):
+def test_bad_event_input_is_explained_and_kept(organizer_client, data, field, code):
     fields = {"series": "Thursday Gathering", "name": "Week 47", "starts_at": "2026-11-26T19:00",
               "venue": "Café ☕ upstairs", "prompt_0": "Ask me about", "prompt_1": "I can help with",
               "prompt_2": "I'm looking for", **data}
     response = organizer_client.submit("/organizer/events/new", data=fields)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and message in html and 'value="Café ☕ upstairs"' in html
+    assert response.status_code == 200 and field_error(html, field) == code and error_codes(html) == [code]
+    assert 'value="Café ☕ upstairs"' in html
     assert db.session.scalar(select(func.count(Event.id))) == 0
 
 

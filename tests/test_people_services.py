@@ -7,16 +7,17 @@ from kithmeet.events.models import CheckIn
 from kithmeet.extensions import db
 from kithmeet.people import services as people
 from kithmeet.people.models import Person
+from kithmeet.people.profile import Profile
 from kithmeet.tokens import ALPHABET, BADGE_TOKEN_LENGTH
 
 
 def profile(name="Ada", **extra):
-    return {"name": name, "contacts": {}, "shared": {}, "answers": [], **extra}
+    return Profile(**{"name": name, **extra})
 
 
 def test_join_creates_person_with_badge_token_and_check_in(make_event):
     event = make_event()
-    person = people.join_event(event, profile(answers=[("Ask me about", "Rust")]))
+    person = people.join_event(event, profile(answers=(("Ask me about", "Rust"),)))
     assert len(person.badge_token) == BADGE_TOKEN_LENGTH
     assert set(person.badge_token) <= set(ALPHABET)
     assert not set(person.badge_token) & set("01ILO")
@@ -41,8 +42,8 @@ def test_join_again_updates_profile_and_checks_in_once(make_event):
 
 def test_same_join_form_sent_twice_makes_one_person(make_event):
     event = make_event()
-    first = people.join_event(event, profile(), nonce="form-1")
-    second = people.join_event(event, profile(), nonce="form-1")
+    first = people.join_event(event, profile(), nonce="form-1", issued_nonce="form-1")
+    second = people.join_event(event, profile(), nonce="form-1", issued_nonce="form-1")
     assert first.id == second.id
     assert db.session.scalar(select(func.count(Person.id))) == 1
 
@@ -85,6 +86,21 @@ def test_a_new_signin_link_switches_the_old_one_off(make_person):
     assert people.person_by_signin_secret(first).id == person.id
     second = people.issue_signin_secret(person)
     assert people.person_by_signin_secret(second).id == person.id
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as error:
         people.person_by_signin_secret(first)
+    assert error.value.code == "bad_signin_link"
     assert person.signin_secret_hash != second  # only a hash is stored
+
+
+def test_a_badge_token_collision_is_a_conflict_and_changes_nothing(make_event, make_person, monkeypatch):
+    """A unique column that loses (here: a new badge token that is already someone's) is the generic
+    `conflict` code of database.transaction(), and the old badge keeps working."""
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    old, taken = ada.badge_token, bo.badge_token
+    monkeypatch.setattr(people, "new_code", lambda: taken)
+    with pytest.raises(DomainError) as error:
+        people.replace_badge(ada)
+    assert error.value.code == "conflict"
+    assert people.person_by_badge(old).id == ada.id  # not revoked
+    assert people.person_by_badge(taken).id == bo.id

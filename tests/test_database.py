@@ -1,0 +1,55 @@
+"""The transaction helper every service writes through."""
+import pytest
+from sqlalchemy import func, select
+
+from kithmeet.database import transaction
+from kithmeet.errors import DomainError
+from kithmeet.extensions import db
+from kithmeet.organizer.models import Organizer
+
+
+def count():
+    return db.session.scalar(select(func.count(Organizer.id)))
+
+
+def test_commits_on_success(app):
+    with transaction():
+        db.session.add(Organizer(email="a@example.org", password_hash="x"))
+    db.session.rollback()  # nothing pending is left to lose
+    assert count() == 1
+
+
+def test_a_domain_error_rolls_back_and_propagates(app):
+    with pytest.raises(DomainError) as error:
+        with transaction():
+            db.session.add(Organizer(email="a@example.org", password_hash="x"))
+            db.session.flush()
+            raise DomainError("no", "refused")
+    assert error.value.code == "refused"
+    db.session.commit()
+    assert count() == 0
+
+
+def test_a_lost_unique_race_becomes_the_callers_conflict_code(app):
+    with transaction():
+        db.session.add(Organizer(email="a@example.org", password_hash="x"))
+    with pytest.raises(DomainError) as generic:
+        with transaction():
+            db.session.add(Organizer(email="a@example.org", password_hash="y"))
+    assert generic.value.code == "conflict"
+    with pytest.raises(DomainError) as named:
+        with transaction(conflict=DomainError("taken", "organizer_exists")):
+            db.session.add(Organizer(email="a@example.org", password_hash="y"))
+    assert named.value.code == "organizer_exists"
+    db.session.commit()
+    assert count() == 1
+
+
+def test_any_other_error_rolls_back_too(app):
+    with pytest.raises(ZeroDivisionError):
+        with transaction():
+            db.session.add(Organizer(email="b@example.org", password_hash="x"))
+            db.session.flush()
+            1 / 0
+    db.session.commit()
+    assert count() == 0
