@@ -16,6 +16,7 @@ from kithmeet.organizer import services as organizers
 from kithmeet.people import services as people
 from kithmeet.people.profile import Profile
 
+from .pages import badge_token, join
 from .postgres import Server
 
 CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
@@ -166,3 +167,13 @@ def db_state(app):
             return {table.name: sorted((tuple(row) for row in connection.execute(table.select())), key=repr)
                     for table in db.metadata.sorted_tables}
     return take
+
+
+@pytest.fixture
+def two_attendees(make_event, make_client):
+    """An open event that Ada and Bo joined in their own browsers; and Ada's badge token."""
+    event = make_event()
+    ada, bo = make_client(), make_client()
+    join(ada, event, name="Ada")
+    join(bo, event, name="Bo")
+    return event, ada, bo, badge_token(ada)

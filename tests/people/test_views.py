@@ -1,4 +1,5 @@
-"""Pages as a browser uses them: joining, scanning, bad input, and never a 500."""
+"""Joining, the badge page and personal sign-in links, as a browser uses them: bad input
+is explained beside its field, and nothing is ever a 500."""
 import re
 
 import pytest
@@ -8,43 +9,7 @@ from kithmeet.connections.models import Connection
 from kithmeet.extensions import db
 from kithmeet.people.models import Person
 
-BADGE = re.compile(r"/badge/([A-Z0-9]+)\.svg")
-
-
-def join(client, event, **data):
-    fields = {"name": "Ada Okafor", "prompt_0": "Flask", **data}
-    return client.submit(f"/J/{event.join_code}", data=fields)
-
-
-def error_codes(html):
-    """Every error code the page shows (`data-code` on error pages, field and form errors), in order."""
-    return re.findall(r'data-code="([^"]+)"', html)
-
-
-def field_error(html, field_id):
-    """The code of the error shown under one field, or None when that field shows no error."""
-    match = re.search(rf'id="{re.escape(field_id)}-error" data-code="([^"]+)"', html)
-    return match.group(1) if match else None
-
-
-def badge_token(client):
-    return BADGE.search(client.get("/badge").get_data(as_text=True)).group(1)
-
-
-def new_signin_path(client):
-    """Make a personal sign-in link from the badge page, as a person does; return its path."""
-    html = client.submit("/badge/sign-in-link", page="/badge", follow_redirects=True).get_data(as_text=True)
-    return re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def two_attendees(make_event, make_client):
-    """An open event that Ada and Bo joined in their own browsers; and Ada's badge token."""
-    event = make_event()
-    ada, bo = make_client(), make_client()
-    join(ada, event, name="Ada")
-    join(bo, event, name="Bo")
-    return event, ada, bo, badge_token(ada)
+from ..pages import badge_token, error_codes, field_error, join, new_signin_path
 
 
 def test_join_lands_on_the_badge_page(client, make_event):
@@ -142,73 +107,6 @@ def test_unknown_join_code_and_lowercase_join_link(client, make_event):
     assert response.status_code == 301 and response.location.endswith(f"/J/{event.join_code}")
 
 
-def test_scan_connect_and_both_follow_up_pages(make_event, make_client):
-    event = make_event()
-    ada, bo = make_client(), make_client()
-    join(ada, event, name="Ada", email="ada@example.org", share_email="y")
-    join(bo, event, name="Bo")
-    token = badge_token(ada)
-    page = bo.get(f"/B/{token}").get_data(as_text=True)
-    assert "Connect with Ada" in page and "sees this too" in page and "Only you ever see this" in page
-    assert 'aria-describedby="talked_about-hint"' in page and 'aria-describedby="private_note-hint"' in page
-    assert "ada@example.org" not in page
-    response = bo.submit(f"/B/{token}", data={"talked_about": "Flask testing", "private_note": "hire?",
-                                              "client_id": "c1"})
-    assert response.status_code == 302
-    after = bo.get(f"/B/{token}").get_data(as_text=True)
-    assert "You&#39;re connected with Ada" in after and "ada@example.org" in after
-    assert "Bo" in ada.get("/followup").get_data(as_text=True)
-    assert "Flask testing" in ada.get("/followup").get_data(as_text=True)
-    assert "Ada" in bo.get("/followup").get_data(as_text=True)
-
-
-def test_notes_that_would_overflow_are_refused_and_kept_to_shorten(two_attendees):
-    _, ada, bo, token = two_attendees
-    assert ada.submit(f"/B/{badge_token(bo)}", data={"talked_about": "a" * 600}).status_code == 302
-    response = bo.submit(f"/B/{token}", data={"talked_about": "b" * 600})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and error_codes(html) == ["too_long"]
-    assert "b" * 600 in html  # the words stay in the box
-    assert "b" * 600 not in ada.get("/followup").get_data(as_text=True)
-
-
-def test_double_submitted_connect_records_once(two_attendees):
-    _, ada, bo, token = two_attendees
-    page = bo.get(f"/B/{token}").get_data(as_text=True)
-    data = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
-            "client_id": re.search(r'name="client_id" type="hidden" value="([^"]+)"', page).group(1),
-            "talked_about": "Once"}
-    bo.post(f"/B/{token}", data=data)
-    bo.post(f"/B/{token}", data=data)
-    assert db.session.scalar(select(func.count(Connection.id))) == 1
-    assert bo.get(f"/B/{token}").get_data(as_text=True).count("Once") == 1
-
-
-def test_scan_edge_pages(make_event, make_client, make_organizer):
-    organizer = make_organizer()
-    event = make_event(organizer)
-    ada, bo, stranger = make_client(), make_client(), make_client()
-    join(ada, event, name="Ada")
-    join(bo, event, name="Bo")
-    token = badge_token(ada)
-    own = ada.get(f"/B/{token}")
-    assert own.status_code == 200 and error_codes(own.get_data(as_text=True)) == ["self_scan"]
-    unknown = bo.get("/B/AAAAAAAAAAA")
-    assert unknown.status_code == 404 and error_codes(unknown.get_data(as_text=True)) == ["unknown_badge"]
-    public = stranger.get(f"/B/{token}").get_data(as_text=True)
-    assert "Ada" in public and f"/J/{event.join_code}?next=/B/{token}" in public and "<form" not in public
-    lower = bo.get(f"/b/{token.lower()}")
-    assert lower.status_code == 301 and lower.location.endswith(f"/B/{token}")
-    from kithmeet.events import services as events
-
-    events.set_status(organizer, event.public_id, "closed")
-    closed = bo.get(f"/B/{token}").get_data(as_text=True)
-    assert error_codes(closed) == ["event_closed"] and "Connect</button>" not in closed
-    response = bo.submit(f"/B/{token}", page="/", data={"talked_about": "late"})
-    assert response.status_code == 200 and error_codes(response.get_data(as_text=True)) == ["event_closed"]
-    assert db.session.scalar(select(func.count(Connection.id))) == 0
-
-
 def test_joining_from_a_scanned_badge_comes_back_to_it(make_event, make_client):
     event = make_event()
     ada, newcomer = make_client(), make_client()
@@ -218,12 +116,6 @@ def test_joining_from_a_scanned_badge_comes_back_to_it(make_event, make_client):
     assert response.location == f"/B/{token}"
     evil = make_client().submit(f"/J/{event.join_code}?next=https://evil.example/", data={"name": "N2"})
     assert evil.location == "/badge"
-
-
-def test_typed_code_finds_the_badge(two_attendees):
-    _, ada, bo, token = two_attendees
-    typed = f" {token[:4].lower()}-{token[4:8]} {token[8:]} "
-    assert bo.submit("/code", page="/", data={"code": typed}).location == f"/B/{token}"
 
 
 def test_pages_that_need_an_attendee_send_strangers_home(client):
@@ -304,36 +196,6 @@ def test_newline_in_next_is_ignored_not_an_error(client, make_event, make_organi
 def make_client_login(client, target):
     return client.submit(f"/organizer/login?next={target}", page="/organizer/login",
                          data={"email": "org@example.org", "password": "the right password"})
-
-
-@pytest.mark.parametrize("typed,code", [
-    ("hello", "bad_code"),
-    ("AB/CD", "bad_code"),
-    ("", "required"),
-    ("ZZZZ ZZZZ ZZZ", "unknown_badge"),
-])
-def test_a_bad_typed_code_is_explained_next_to_the_field(two_attendees, typed, code):
-    _, _, bo, _ = two_attendees
-    response = bo.submit("/code", page="/", data={"code": typed})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 400
-    assert f'value="{typed}"' in html if typed else 'aria-invalid="true"' in html
-    assert field_error(html, "code") == code and error_codes(html) == [code]
-
-
-def test_a_typed_code_of_a_replaced_badge_is_told_apart(two_attendees):
-    _, ada, bo, old = two_attendees
-    ada.submit("/badge/replace", page="/badge")
-    response = bo.submit("/code", page="/", data={"code": old})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 400 and field_error(html, "code") == "revoked_badge"
-    assert f'value="{old}"' in html
-
-
-def test_a_pasted_badge_link_works_as_a_typed_code(two_attendees):
-    _, _, bo, token = two_attendees
-    response = bo.submit("/code", page="/", data={"code": f"http://127.0.0.1:5000/B/{token}"})
-    assert response.location == f"/B/{token}"
 
 
 def test_reloading_the_sign_in_link_page_neither_shows_nor_voids_it(two_attendees, make_client):

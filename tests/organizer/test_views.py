@@ -11,22 +11,7 @@ from kithmeet.extensions import db
 from kithmeet.organizer import services as organizers
 from kithmeet.organizer.models import Organizer
 
-
-def error_codes(html):
-    """Every error code the page shows (`data-code` on error pages, field and form errors), in order."""
-    return re.findall(r'data-code="([^"]+)"', html)
-
-
-def field_error(html, field_id):
-    """The code of the error shown under one field, or None when that field shows no error."""
-    match = re.search(rf'id="{re.escape(field_id)}-error" data-code="([^"]+)"', html)
-    return match.group(1) if match else None
-
-
-def form_error_codes(html):
-    """The codes of the form-level errors, shown in the role="alert" box above the fields."""
-    box = re.search(r'<div class="flash flash-error" role="alert">(.*?)</div>', html, re.DOTALL)
-    return re.findall(r'<p data-code="([^"]+)"', box.group(1)) if box else []
+from ..pages import error_codes, field_error, form_error_codes
 
 
 def setup_form(client, **data):

@@ -12,7 +12,7 @@ from kithmeet.people import services as people
 from kithmeet.people.models import Person
 from kithmeet.people.profile import Profile
 
-from .postgres import BOTH_DATABASES
+from ..postgres import BOTH_DATABASES
 
 
 def count(model):

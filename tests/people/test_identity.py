@@ -14,7 +14,7 @@ from kithmeet.people import identity
 from kithmeet.people.identity import claim_email, normalize_email, person_by_email, set_email
 from kithmeet.people.models import Person
 
-from .postgres import BOTH_DATABASES
+from ..postgres import BOTH_DATABASES
 
 PREVIOUS = "cfa047e649cc"
 IDENTITY = "3a7e1d2c9b10"

@@ -10,7 +10,7 @@ from kithmeet.followup import services as followup
 from kithmeet.people import services as people
 from kithmeet.people.profile import Profile
 
-from .postgres import BOTH_DATABASES
+from ..postgres import BOTH_DATABASES
 
 
 @pytest.fixture
