@@ -61,13 +61,24 @@ def transaction(conflict=None):
     (a unique constraint lost a race) rolls back and becomes `conflict`, a DomainError the
     caller names for its case, or the generic `conflict` code. Anything else rolls back too,
     so a failed call never leaves half a change for a later commit to save.
+
+    Nested, it joins the outer transaction: a service that calls another service's writes
+    commits both at its own end, or neither.
     """
+    info = db.session.info
+    depth = info.get("transaction_depth", 0)
+    info["transaction_depth"] = depth + 1
     try:
         yield db.session
-        db.session.commit()
+        if depth == 0:
+            db.session.commit()
     except IntegrityError:
-        db.session.rollback()
+        if depth == 0:
+            db.session.rollback()
         raise (conflict or DomainError("That could not be saved; try again.", "conflict")) from None
     except BaseException:
-        db.session.rollback()
+        if depth == 0:
+            db.session.rollback()
         raise
+    finally:
+        info["transaction_depth"] = depth

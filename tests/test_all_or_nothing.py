@@ -11,6 +11,7 @@ from kithmeet.connections import services as connections
 from kithmeet.errors import DomainError
 from kithmeet.events import services as events
 from kithmeet.extensions import db
+from kithmeet.followup import drafts
 from kithmeet.organizer import services as organizers
 from kithmeet.people import identity
 from kithmeet.people import services as people
@@ -101,6 +102,9 @@ CASES = {
                                  "unknown_connection"),
     "edit: bad_status, with a note that would have been saved": (
         lambda w: notes.edit(w["ada"], w["connection"], status="sold", private_note="changed"), "bad_status"),
+    "save entry: bad_status, with a conflicting line that would have left a draft": (
+        lambda w: drafts.save_entry(w["ada"], w["connection"], status="sold", talked_about="Mine",
+                                    talked_about_fingerprint=notes.fingerprint("stale")), "bad_status"),
     "edit: too_long, with a status that would have been saved": (
         lambda w: notes.edit(w["ada"], w["connection"], status="followed_up", private_note="n" * 1001), "too_long"),
 }

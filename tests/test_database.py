@@ -53,3 +53,20 @@ def test_any_other_error_rolls_back_too(app):
             1 / 0
     db.session.commit()
     assert count() == 0
+
+
+def test_a_nested_transaction_commits_with_the_outer_one_or_not_at_all(app):
+    with pytest.raises(DomainError):
+        with transaction():
+            with transaction():
+                db.session.add(Organizer(email="inner@example.org", password_hash="x"))
+            raise DomainError("the outer service refuses after the inner one wrote", "refused")
+    db.session.commit()
+    assert count() == 0
+    with transaction():
+        with transaction():
+            db.session.add(Organizer(email="inner@example.org", password_hash="x"))
+        assert db.session.info["transaction_depth"] == 1
+    assert db.session.info["transaction_depth"] == 0
+    db.session.rollback()
+    assert count() == 1

@@ -1,28 +1,46 @@
 """Words typed into a follow-up entry that could not be saved because the other person
-changed the shared line meanwhile. Kept in the person's session until they save the entry,
-so the page that shows the conflict can be reloaded without losing them."""
-from flask import session
+changed the shared line meanwhile. Kept in the database (not the session cookie, which
+is small and would drop a long draft) until their author saves that entry, so the page
+that shows the conflict can be reloaded, or opened on another device, without losing them."""
+from sqlalchemy import delete, select
 
 from ..connections import notes
-
-KEY = "followup_drafts"
-KEEP = 5  # a session cookie is small: only the latest few conflicts are kept
-
-
-def remember(public_id, typed, their_text):
-    drafts = dict(session.get(KEY) or {})
-    drafts.pop(public_id, None)
-    drafts[public_id] = {"typed": typed, "theirs": notes.fingerprint(their_text)}
-    session[KEY] = dict(list(drafts.items())[-KEEP:])
+from ..database import transaction
+from ..extensions import db
+from .models import EditDraft
 
 
-def forget(public_id):
-    drafts = dict(session.get(KEY) or {})
-    if drafts.pop(public_id, None) is not None:
-        session[KEY] = drafts
+def remember(person_id, connection_id, typed, their_text):
+    """Keep (or replace) the person's draft for this connection. In the caller's transaction."""
+    draft = db.session.scalar(select(EditDraft).where(EditDraft.person_id == person_id,
+                                                      EditDraft.connection_id == connection_id))
+    if draft is None:
+        draft = EditDraft(person_id=person_id, connection_id=connection_id)
+        db.session.add(draft)
+    draft.typed, draft.theirs = typed, notes.fingerprint(their_text)
 
 
-def pending():
-    """{connection public id: {"typed": words, "theirs": fingerprint of the line they conflicted with}}."""
-    drafts = session.get(KEY) or {}
-    return drafts if isinstance(drafts, dict) else {}
+def forget(person_id, connection_id):
+    """Drop the draft, if any. In the caller's transaction."""
+    db.session.execute(delete(EditDraft).where(EditDraft.person_id == person_id,
+                                               EditDraft.connection_id == connection_id))
+
+
+def for_connections(person_id, connection_ids):
+    """{connection id: the person's draft} for a page of entries: one query."""
+    if not connection_ids:
+        return {}
+    return {draft.connection_id: draft for draft in db.session.scalars(
+        select(EditDraft).where(EditDraft.person_id == person_id, EditDraft.connection_id.in_(connection_ids)))}
+
+
+def save_entry(person, connection_public_id, **changes):
+    """Save an entry of the person's list through connections.notes.edit, and in the same
+    transaction keep what they typed when it conflicted, or drop the draft it replaced."""
+    with transaction():
+        result = notes.edit(person, connection_public_id, **changes)
+        if result.conflict:
+            remember(person.id, result.side.connection_id, changes.get("talked_about") or "", result.their_text)
+        else:
+            forget(person.id, result.side.connection_id)
+    return result

@@ -1,8 +1,8 @@
 """The follow-up list: everyone a person met, with their own status and note for each.
 
 The rows belong to the connections domain; this module puts a page of them together
-(people, encounters, the contact fields the rule lets this person see) in a fixed
-number of queries, and edits go through connections.notes.
+(people, encounters, the contact fields the rule lets this person see, drafts left by a
+conflicting edit) in a fixed number of queries, and edits go through connections.notes.
 """
 from dataclasses import dataclass, field
 
@@ -10,6 +10,7 @@ from ..connections import contacts, notes
 from ..connections import services as connections
 from ..connections.models import Connection, ConnectionSide
 from ..people import services as people
+from . import drafts
 
 MAX_PAGE = 10_000
 
@@ -21,6 +22,12 @@ class Entry:
     other: object
     encounters: list = field(default_factory=list)  # newest first
     contacts: list = field(default_factory=list)  # what the contact rule lets this person see
+    draft: object = None  # this person's unsaved words for the shared line, after a conflict
+
+    @property
+    def conflicted(self):
+        """A draft waits, and the line still differs from it: show both."""
+        return self.draft is not None and self.draft.typed != self.shared_text
 
     @property
     def latest(self):
@@ -60,9 +67,11 @@ def followup_page(person, number=1, size=50):
     others = people.persons_with_details([connection.other_id(person.id) for _, connection in rows])
     encounters = connections.encounters_by_connection([connection.id for _, connection in rows])
     visible = contacts.visible_to(person, others.values())
+    waiting = drafts.for_connections(person.id, [connection.id for _, connection in rows])
     entries = []
     for side, connection in rows:
         other = others[connection.other_id(person.id)]
-        entries.append(Entry(connection, side, other, encounters.get(connection.id, []), visible[other.id]))
+        entries.append(Entry(connection, side, other, encounters.get(connection.id, []), visible[other.id],
+                             waiting.get(connection.id)))
     return Page(entries, number, has_next, total)
 

@@ -2,7 +2,6 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import current_person, person_required
-from ..connections import notes
 from ..errors import DomainError, NotFound
 from ..formtools import coded
 from . import drafts, services
@@ -13,25 +12,22 @@ CONFLICT = coded("edit_conflict", "They changed this line while you were editing
                                   "in the box and theirs are above it: combine them, then save.")
 
 
-def _entry_form(entry, pending):
+def _entry_form(entry):
     data = {"talked_about": entry.shared_text, "talked_about_fingerprint": entry.shared_text_fingerprint,
             "private_note": entry.side.private_note, "status": entry.side.status}
-    draft = pending.get(entry.connection.public_id)
-    if draft and draft.get("typed") != entry.shared_text:
+    if entry.conflicted:
         # Their words are shown beside the field; the next save is made knowing them.
-        data.update(talked_about=draft.get("typed", ""), talked_about_fingerprint=draft.get("theirs", ""))
+        data.update(talked_about=entry.draft.typed, talked_about_fingerprint=entry.draft.theirs)
     form = EntryForm(formdata=None, prefix=entry.connection.public_id, data=data)
-    if draft and draft.get("typed") != entry.shared_text:
+    if entry.conflicted:
         form.talked_about.errors = [CONFLICT]
-        form.their_text = entry.shared_text
     return form
 
 
 def _render(number, failed=None):
     """The list page; `failed` is (public_id, form) of an entry whose save failed, shown as typed."""
     page = services.followup_page(current_person(), number, current_app.config["FOLLOWUP_PAGE_SIZE"])
-    pending = drafts.pending()
-    forms = {entry.connection.public_id: _entry_form(entry, pending) for entry in page.entries}
+    forms = {entry.connection.public_id: _entry_form(entry) for entry in page.entries}
     if failed:
         forms[failed[0]] = failed[1]
     return render_template("followup/list.html", page=page, forms=forms), 400 if failed else 200
@@ -50,20 +46,18 @@ def update(public_id):
     form = EntryForm(prefix=public_id)
     if form.validate_on_submit():
         try:
-            result = notes.edit(current_person(), public_id, status=form.status.data,
-                                private_note=form.private_note.data, talked_about=form.talked_about.data,
-                                talked_about_fingerprint=form.talked_about_fingerprint.data or None)
+            result = drafts.save_entry(current_person(), public_id, status=form.status.data,
+                                       private_note=form.private_note.data, talked_about=form.talked_about.data,
+                                       talked_about_fingerprint=form.talked_about_fingerprint.data or None)
         except NotFound:
             raise  # not one of yours: the 404 page says so
         except DomainError as error:
             form.form_errors.append(coded(error.code, error.message))
         else:
             if result.conflict:
-                drafts.remember(public_id, form.talked_about.data, result.their_text)
                 flash("Your status and private note are saved. “Talked about” was changed by the other "
                       "person meanwhile: see below.", "error")
             else:
-                drafts.forget(public_id)
                 flash("Saved.", "success")
             # Post/redirect/get: a reload shows the page again, never sends the form twice.
             return redirect(url_for(".index", page=number, _anchor=f"c-{public_id}"))

@@ -6,9 +6,8 @@ from sqlalchemy import func, select
 
 from kithmeet.connections.models import Connection
 from kithmeet.extensions import db
-from kithmeet.people.models import Person
 
-from ..pages import badge_token, error_codes, field_error, join, new_signin_path
+from ..pages import badge_token, error_codes, field_error, join
 
 
 def test_scan_connect_and_both_follow_up_pages(make_event, make_client):

@@ -104,8 +104,9 @@ WEEKS = 6
 #   6. their prompt answers (selectinload)
 #   7. the encounters of the page's connections, each with its event joined in
 #   8. which of those people are connected with the viewer (the contact-visibility rule)
-# The page is being reworked: when it changes, update the number and this list together.
-FOLLOWUP_PAGE_QUERIES = 8
+#   9. the viewer's drafts left by conflicting edits on the page's connections
+# When the page changes, update the number and this list together.
+FOLLOWUP_PAGE_QUERIES = 9
 
 
 def weeks_met(i, first_weeks):
@@ -219,11 +220,14 @@ def test_saving_an_entry_never_overwrites_the_other_sides_new_words(make_event, 
     db.session.expire_all()
     assert connections.encounters_of(connection)[0].talked_about == "Venues\nSponsors too"
     assert followup.followup_page(ada).entries[0].side.private_note == "saved anyway"
-    for _reload in range(2):  # a reload keeps what she typed
-        html = ada_client.get("/followup").get_data(as_text=True)
+    # A reload keeps what she typed, and so does her other device; Eve never sees Ada's draft.
+    for client in (ada_client, ada_client, signed_in(ada)):
+        html = client.get("/followup").get_data(as_text=True)
         assert f'id="{pid}-talked_about-error" data-code="edit_conflict"' in html
-        assert entry_form(ada_client, pid)[f"{pid}-talked_about"] == "Venues, Ada&#39;s version"
+        assert entry_form(client, pid)[f"{pid}-talked_about"] == "Venues, Ada&#39;s version"
         assert 'class="their-words"' in html and "Sponsors too" in html
+    eve_page = eve_client.get("/followup").get_data(as_text=True)
+    assert "Ada&#39;s version" not in eve_page and "edit_conflict" not in eve_page
     # Saving from the conflict page replaces the line: she has seen Eve's words now.
     retry = entry_form(ada_client, pid)
     retry[f"{pid}-talked_about"] = "Venues, Ada's version\nSponsors too"

@@ -10,9 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from kithmeet.database import transaction
 from kithmeet.errors import DomainError
 from kithmeet.extensions import db
-from kithmeet.people import identity
 from kithmeet.people.identity import claim_email, normalize_email, person_by_email, set_email
-from kithmeet.people.models import Person
 
 from ..postgres import BOTH_DATABASES
 

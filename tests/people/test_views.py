@@ -5,7 +5,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from kithmeet.connections.models import Connection
 from kithmeet.extensions import db
 from kithmeet.people.models import Person
 

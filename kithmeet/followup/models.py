@@ -1,0 +1,24 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import utcnow
+from ..extensions import db
+
+
+class EditDraft(db.Model):
+    """Words one side typed into the shared line that could not be saved, because the other
+    side changed it meanwhile: kept until they save that entry, shown only to their author."""
+
+    __tablename__ = "edit_draft"
+    __table_args__ = (UniqueConstraint("connection_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    typed: Mapped[str] = mapped_column(Text)
+    # Fingerprint of the other side's words the draft conflicted with: saving the draft
+    # against it replaces the line, unless they changed it yet again.
+    theirs: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
