@@ -45,9 +45,10 @@ def register_extensions(app):
     csrf.init_app(app)
     security.init_app(app)
 
-    from . import auth
+    from . import auth, changelog
 
     auth.init_app(app)
+    changelog.init_app(app)
 
 
 def register_blueprints(app):

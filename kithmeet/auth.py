@@ -6,8 +6,9 @@ attend. An attendee's sign-in carries the sign-in generation it was made with.
 import time
 from functools import wraps
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
+from .errors import wants_json
 from .extensions import db
 
 
@@ -73,6 +74,8 @@ def person_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_person() is None:
+            if wants_json():  # a script gets the status, not a redirect to a page
+                abort(401)
             flash("Join an event first: scan the QR poster at the door.", "info")
             return redirect(url_for("home.index"))
         return view(*args, **kwargs)
@@ -83,6 +86,8 @@ def organizer_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_organizer() is None:
+            if wants_json():
+                abort(401)
             return redirect(url_for("organizer.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapper

@@ -11,7 +11,10 @@ from .urls import external_url
 def _local_base():
     # Commands run outside any request, so links need a base: PUBLIC_URL when set (urls.py
     # prefers it), else what `make run` serves, since that is where a CLI user will look.
-    return "http://{}:{}".format(os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine answers on loopback
+        host = "127.0.0.1"
+    return "http://{}:{}".format(f"[{host}]" if ":" in host else host, os.environ.get("PORT", "5000"))
 
 
 def init_app(app):

@@ -31,6 +31,7 @@ class Defaults:
     RATELIMIT_ORGANIZER_SIGNIN = "10 per minute"
     TRUST_PROXY = False
     FOLLOWUP_PAGE_SIZE = 50
+    CHANGELOG_LEVEL = "INFO"  # "WARNING" silences the one-line-per-change log
     MAX_CONTENT_LENGTH = 256 * 1024
 
 

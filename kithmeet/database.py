@@ -2,6 +2,7 @@
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -68,10 +69,12 @@ def transaction(conflict=None):
     info = db.session.info
     depth = info.get("transaction_depth", 0)
     info["transaction_depth"] = depth + 1
+    committed = False
     try:
         yield db.session
         if depth == 0:
             db.session.commit()
+            committed = True
     except IntegrityError:
         if depth == 0:
             db.session.rollback()
@@ -82,3 +85,16 @@ def transaction(conflict=None):
         raise
     finally:
         info["transaction_depth"] = depth
+        if depth == 0:
+            callbacks = info.pop("after_commit", [])
+            for callback in callbacks if committed else ():
+                callback()
+
+
+def after_commit(callback):
+    """Run `callback` once the open transaction commits, never if it rolls back (now, if
+    no transaction is open). For what must only tell of changes that really happened."""
+    if has_app_context() and db.session.info.get("transaction_depth"):
+        db.session.info.setdefault("after_commit", []).append(callback)
+    else:
+        callback()

@@ -27,6 +27,7 @@ class NotFound(DomainError):
 HTTP_ERRORS = {
     400: ("bad_request", "Bad request", "That request didn't make sense to us."),
     403: ("forbidden", "Not allowed", "You don't have access to that page."),
+    401: ("sign_in_required", "Sign in first", "Sign in to see that."),
     404: ("not_found", "Not found", "There's nothing at this address."),
     405: ("method_not_allowed", "Not allowed", "That page can't be used that way."),
     413: ("too_large", "Too large", "That was more text than we accept. Shorten it and try again."),

@@ -76,3 +76,49 @@ def test_the_log_line_is_structured(caplog):
                      status="followed_up", conflict=False)
     assert caplog.records[-1].getMessage() == (
         "connection.made actor=person:3 conflict=False connection=9 event=2 people=3,4 status=followed_up")
+
+
+def test_a_rolled_back_change_logs_nothing(make_event, make_person, caplog):
+    from kithmeet import signals
+    from kithmeet.connections import services as connections
+
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+
+    def refuse(_sender, **_ids):
+        raise RuntimeError("a receiver failed after the change was logged")
+
+    caplog.set_level(logging.INFO, logger="kithmeet.changes")
+    caplog.clear()
+    signals.connection_made.connect(refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            connections.connect(ada, bo.badge_token)
+    finally:
+        signals.connection_made.disconnect(refuse)
+    assert [r for r in caplog.records if r.name == "kithmeet.changes"] == []
+    connections.connect(ada, bo.badge_token)
+    assert [r.getMessage().split()[0] for r in caplog.records if r.name == "kithmeet.changes"] == [
+        "connection.made"]
+
+
+def test_the_served_app_writes_change_lines_to_its_log(tmp_path):
+    """Outside pytest's log capture, as gunicorn runs it: the lines reach stderr."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "from kithmeet import create_app\n"
+        "from kithmeet.extensions import db\n"
+        "from kithmeet.organizer import services\n"
+        f"app = create_app({{'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/log.sqlite3', 'SECRET_KEY': 'k'}},"
+        f" instance_path='{tmp_path}/instance')\n"
+        "with app.app_context():\n"
+        "    db.create_all()\n"
+        "    services.create_organizer('org@example.org', 'a long enough password')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "organizer.created actor=organizer:1" in done.stderr
+    assert "org@example.org" not in done.stderr + done.stdout

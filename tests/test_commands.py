@@ -73,3 +73,11 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path, database_url):
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert diff == []
         db.engine.dispose()
+
+
+def test_demo_links_from_a_server_listening_everywhere_point_at_this_machine(runner, monkeypatch):
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "8000")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8000/signin/" in result.output and "0.0.0.0" not in result.output

@@ -130,3 +130,10 @@ def test_csrf_failure_is_json_when_asked(client):
 def test_statuses_without_a_page_still_answer_json_under_api(client):
     response = client.post("/api/test-only/echo", data="a=1", content_type="text/plain")
     assert error_of(response, 415) == "unsupported_media_type"
+
+
+def test_pages_that_need_a_sign_in_answer_scripts_401_not_a_redirect(client):
+    for path in ("/followup", "/badge", "/organizer/"):
+        response = client.get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 401 and response.get_json()["error"]["code"] == "sign_in_required", path
+        assert client.get(path).status_code == 302  # a browser is still sent to sign in

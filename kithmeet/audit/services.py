@@ -13,7 +13,8 @@ def record(organizer_id, action, *, event_id=None):
     if action not in ACTION_LABELS:
         raise ValueError(f"unknown audit action {action!r}")
     db.session.add(AuditEntry(organizer_id=organizer_id, action=action, event_id=event_id))
-    changelog.record(action, changelog.organizer(organizer_id) if organizer_id else "cli", event=event_id)
+    ids = {"event": event_id} if event_id is not None else {}
+    changelog.record(action, changelog.organizer(organizer_id) if organizer_id else "cli", **ids)
 
 
 def for_event(event_id, limit=20):

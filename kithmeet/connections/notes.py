@@ -10,15 +10,17 @@ Two ways words arrive, one rule each:
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog
-from ..database import transaction
+from ..database import transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from .models import FOLLOWUP_STATUSES, Connection, ConnectionSide, Encounter
 
 MAX_TEXT = 1000
+MERGE_ATTEMPTS = 5  # compare-and-set retries when scans from both phones land at once
 
 
 def clean(text):
@@ -53,25 +55,47 @@ def merge_line(existing, addition):
 
 def _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note, *, lock):
     """(encounter, its merged line, scanner's side or None, their merged note); raises too_long."""
-    encounter = db.session.scalar(_lockable(
+    encounter = db.session.scalar(_fresh(
         select(Encounter).where(Encounter.connection_id == connection_id, Encounter.event_id == event_id), lock))
     side = None
     if private_note:
-        side = db.session.scalar(_lockable(select(ConnectionSide).where(
+        side = db.session.scalar(_fresh(select(ConnectionSide).where(
             ConnectionSide.connection_id == connection_id, ConnectionSide.person_id == scanner_id), lock))
     shared = merge_line(encounter.talked_about if encounter else "", talked_about)
     own = merge_line(side.private_note, private_note) if side is not None else None
     return encounter, shared, side, own
 
 
-def _lockable(statement, lock):
+def _fresh(statement, lock):
+    """Read the row as the database has it now, not as this session last saw it."""
+    statement = statement.execution_options(populate_existing=True)
     return statement.with_for_update() if lock else statement
+
+
+def _swap(row, column, new):
+    """Write `new` only if the column still holds what `row` was read with: compare-and-set.
+
+    SELECT ... FOR UPDATE locks the row on PostgreSQL, but on SQLite a read takes no lock,
+    so another writer can commit between our read and our write. The WHERE clause makes
+    the write itself check; False means someone else's words got there first.
+    """
+    model = type(row)
+    seen = getattr(row, column)
+    if new == seen:
+        return True
+    result = db.session.execute(
+        update(model).where(model.id == row.id, getattr(model, column) == seen)
+        .values({column: new, "updated_at": utcnow()}).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(row, column, new)
+    return True
 
 
 def check_scan_fits(connection_id, event_id, scanner_id, talked_about, private_note):
     """Refuse (too_long) a scan whose words would not fit, before anything is written.
 
-    add_from_scan checks again under lock: a concurrent scan may add words in between.
+    add_from_scan checks again as it writes: a concurrent scan may add words in between.
     """
     _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note, lock=False)
 
@@ -79,13 +103,17 @@ def check_scan_fits(connection_id, event_id, scanner_id, talked_about, private_n
 def add_from_scan(connection_id, event_id, scanner_id, talked_about, private_note):
     """Merge a scan's (cleaned) words into the encounter's shared line and the scanner's note.
 
-    Both merges are worked out before either is written. Runs in the caller's transaction.
+    Both merges are worked out before either is written, and each write is a
+    compare-and-set: when the other phone's scan changed a line in between, the merge is
+    worked out again on the new text, so neither scan's words are lost. Runs in the
+    caller's transaction.
     """
-    encounter, shared, side, own = _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note,
-                                                lock=True)
-    encounter.talked_about = shared
-    if side is not None:
-        side.private_note = own
+    for _attempt in range(MERGE_ATTEMPTS):
+        encounter, shared, side, own = _scan_merges(connection_id, event_id, scanner_id, talked_about,
+                                                    private_note, lock=True)
+        if _swap(encounter, "talked_about", shared) and (side is None or _swap(side, "private_note", own)):
+            return
+    raise DomainError("Many people are writing here at once. Try again in a moment.", "conflict")
 
 
 @dataclass
@@ -129,17 +157,18 @@ def edit(person, connection_public_id, *, status=None, private_note=None, talked
         if private_note is not None:
             side.private_note = private_note
         if talked_about is not None:
-            encounter = db.session.scalar(
+            encounter = db.session.scalar(_fresh(
                 select(Encounter).where(Encounter.connection_id == side.connection_id)
-                .order_by(Encounter.created_at.desc(), Encounter.id.desc()).limit(1).with_for_update())
+                .order_by(Encounter.created_at.desc(), Encounter.id.desc()).limit(1), lock=True))
             # Unchanged from what this person's page showed: leave the line (the other side may have added to it).
             given = talked_about_fingerprint
             untouched = given is not None and fingerprint(talked_about) == given
             if encounter is not None and not untouched and talked_about != encounter.talked_about:
-                if given is not None and given != fingerprint(encounter.talked_about):
+                # Replace only the words this person saw: without a fingerprint, only an empty line.
+                seen = given == fingerprint(encounter.talked_about) if given is not None else not encounter.talked_about
+                if not (seen and _swap(encounter, "talked_about", talked_about)):
+                    db.session.refresh(encounter, ["talked_about"])
                     result.conflict, result.their_text = True, encounter.talked_about
-                else:
-                    encounter.talked_about = talked_about
         changelog.record("connection.edited", changelog.person(person), connection=side.connection_id,
                          conflict=result.conflict)
     return result

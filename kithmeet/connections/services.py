@@ -39,7 +39,11 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     talked_about, private_note = notes.clean(talked_about), notes.clean(private_note)
     notes.check_length(talked_about, private_note)
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
-    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id, Scan.scanner_id == scanner.id))
+    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
+    if earlier is not None and (earlier.scanner_id, earlier.scanned_id) != (scanner.id, target.id):
+        # Another scan's id (a device's bug, or a copied form): not a resend of this scan,
+        # so its words must not land on that other connection. Record this one on its own.
+        client_id, earlier = uuid.uuid4().hex, None
     if earlier is not None:
         # The same scan sent again (a retry, a back button, a sync after the event closed):
         # record nothing new but its words.

@@ -10,14 +10,14 @@ from ..extensions import db
 from .models import EditDraft
 
 
-def remember(person_id, connection_id, typed, their_text):
+def remember(person_id, connection_id, typed):
     """Keep (or replace) the person's draft for this connection. In the caller's transaction."""
     draft = db.session.scalar(select(EditDraft).where(EditDraft.person_id == person_id,
                                                       EditDraft.connection_id == connection_id))
     if draft is None:
         draft = EditDraft(person_id=person_id, connection_id=connection_id)
         db.session.add(draft)
-    draft.typed, draft.theirs = typed, notes.fingerprint(their_text)
+    draft.typed = typed
 
 
 def forget(person_id, connection_id):
@@ -40,7 +40,7 @@ def save_entry(person, connection_public_id, **changes):
     with transaction():
         result = notes.edit(person, connection_public_id, **changes)
         if result.conflict:
-            remember(person.id, result.side.connection_id, changes.get("talked_about") or "", result.their_text)
+            remember(person.id, result.side.connection_id, changes.get("talked_about") or "")
         else:
             forget(person.id, result.side.connection_id)
     return result

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import utcnow
@@ -18,7 +18,4 @@ class EditDraft(db.Model):
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     typed: Mapped[str] = mapped_column(Text)
-    # Fingerprint of the other side's words the draft conflicted with: saving the draft
-    # against it replaces the line, unless they changed it yet again.
-    theirs: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())

@@ -16,8 +16,9 @@ def _entry_form(entry):
     data = {"talked_about": entry.shared_text, "talked_about_fingerprint": entry.shared_text_fingerprint,
             "private_note": entry.side.private_note, "status": entry.side.status}
     if entry.conflicted:
-        # Their words are shown beside the field; the next save is made knowing them.
-        data.update(talked_about=entry.draft.typed, talked_about_fingerprint=entry.draft.theirs)
+        # Their current words are shown beside the field (and fingerprinted by it): the next
+        # save is made knowing them, and conflicts again only if they change once more.
+        data["talked_about"] = entry.draft.typed
     form = EntryForm(formdata=None, prefix=entry.connection.public_id, data=data)
     if entry.conflicted:
         form.talked_about.errors = [CONFLICT]

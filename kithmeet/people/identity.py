@@ -86,13 +86,3 @@ def set_email(person, email):
         changelog.record("person.email_set" if address else "person.email_cleared", changelog.person(person))
     return person
 
-
-def claim_if_free(person, email):
-    """At joining, the contact e-mail becomes the identity when the person has none yet and
-    nobody else holds it; otherwise nothing happens (in the caller's transaction)."""
-    try:
-        address = checked_email(email)
-    except DomainError:
-        return
-    if address and person.email is None and person_by_email(address) is None:
-        claim_email(person, address)

@@ -14,7 +14,6 @@ from ..errors import DomainError, NotFound
 from ..events import services as events
 from ..extensions import db
 from ..tokens import looks_valid, new_code, new_secret, normalize
-from . import identity
 from .models import CONTACT_KINDS, ContactField, Person, PromptAnswer, RevokedBadge
 
 
@@ -78,7 +77,6 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
                 db.session.add(person)
             _apply_profile(person, profile)
             db.session.flush()
-            identity.claim_if_free(person, profile.contacts.get("email"))
             if new:
                 signals.person_joined.send(current_app._get_current_object(), person_id=person.id,
                                            event_id=event.id)

@@ -166,7 +166,9 @@ def seed(live_server):
             with app.app_context():
                 editor, other = people.person_by_badge(editor_token), people.person_by_badge(other_token)
                 connection = connections.connection_between(editor.id, other.id)
-                notes.edit(editor, connection.public_id, talked_about=text)
+                seen = connections.encounters_of(connection)[0].talked_about
+                notes.edit(editor, connection.public_id, talked_about=text,
+                           talked_about_fingerprint=notes.fingerprint(seen))
 
     return Seed
 

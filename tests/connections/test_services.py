@@ -180,3 +180,19 @@ def test_pair_scanning_each_other_at_the_same_instant_makes_one_connection(app, 
     for encounter in db.session.scalars(select(Encounter)):
         lines = sorted(encounter.talked_about.split("\n"))
         assert len(lines) == 2 and all(line.startswith("from ") for line in lines)
+
+
+def test_another_scans_client_id_never_carries_words_to_that_connection(make_event, make_person):
+    event = make_event()
+    ada, bo, dana = (make_person(name, event=event) for name in ("Ada", "Bo", "Dana"))
+    connections.connect(dana, bo.badge_token, talked_about="bikes", client_id="dana-scan-1")
+    # The same client id sent with Ada's badge (a copied form, a buggy device): a new scan of Ada.
+    to_ada, created = connections.connect(dana, ada.badge_token, talked_about="meant for Ada only",
+                                          client_id="dana-scan-1")
+    assert created and {to_ada.person_a_id, to_ada.person_b_id} == {ada.id, dana.id}
+    assert connections.encounters_of(connection_of(dana, bo))[0].talked_about == "bikes"
+    assert connections.encounters_of(to_ada)[0].talked_about == "meant for Ada only"
+    # And another scanner's id is never taken as a resend of theirs.
+    connections.connect(ada, bo.badge_token, talked_about="Ada's own words", client_id="dana-scan-1")
+    assert connections.encounters_of(connection_of(dana, bo))[0].talked_about == "bikes"
+    assert count(Scan) == 3

@@ -37,12 +37,12 @@ def test_editing_note_and_status_saves_for_this_side_only(make_event, make_perso
     event = make_event()
     ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
     connection, _ = connections.connect(ada, bo.badge_token, talked_about="first words")
-    client = signed_in(ada)
-    response = client.submit(f"/followup/{connection.public_id}", page="/followup", prefix=connection.public_id,
-                             data={f"{connection.public_id}-talked_about": "first words, and more",
-                                   f"{connection.public_id}-private_note": "call on Monday",
-                                   f"{connection.public_id}-status": "followed_up"})
-    assert response.status_code == 302
+    client, pid = signed_in(ada), connection.public_id
+    form = entry_form(client, pid)  # as the page drew it, with the shared line's fingerprint
+    form.update({f"{pid}-talked_about": "first words, and more", f"{pid}-private_note": "call on Monday",
+                 f"{pid}-status": "followed_up"})
+    response = client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data=form)
+    assert response.status_code == 302 and "Saved." in client.get("/followup").get_data(as_text=True)
     html = client.get("/followup").get_data(as_text=True)
     assert "call on Monday" in html and '<option selected value="followed_up">' in html
     bo_html = signed_in(bo).get("/followup").get_data(as_text=True)

@@ -228,6 +228,7 @@ def test_the_unique_index_refuses_a_second_holder(app, make_event, make_person):
 
 def test_nothing_personal_is_logged(app, make_person, caplog):
     ada = make_person("Ada Okafor")
+    caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="kithmeet.changes"):
         set_email(ada, "Ada.Secret@example.org")
         set_email(ada, "")

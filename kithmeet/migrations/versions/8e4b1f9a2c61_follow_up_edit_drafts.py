@@ -23,7 +23,6 @@ def upgrade():
         sa.Column('connection_id', sa.Integer(), nullable=False),
         sa.Column('person_id', sa.Integer(), nullable=False),
         sa.Column('typed', sa.Text(), nullable=False),
-        sa.Column('theirs', sa.String(length=16), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['connection_id'], ['connection.id'],
                                 name=op.f('fk_edit_draft_connection_id_connection'), ondelete='CASCADE'),
