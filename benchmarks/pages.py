@@ -37,7 +37,8 @@ DEFAULT_PAGE_SIZE = Defaults.FOLLOWUP_PAGE_SIZE
 
 def build(tmp):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "FOLLOWUP_PAGE_SIZE": 300}, instance_path=f"{tmp}/instance")
+                      "RATELIMIT_ENABLED": False, "FOLLOWUP_PAGE_SIZE": 300, "CHANGELOG_LEVEL": "WARNING"},
+                     instance_path=f"{tmp}/instance")
 
     @app.get("/__bare")
     def bare():

@@ -1,8 +1,10 @@
 """`flask --app app <command>`: create-organizer, setup-code, demo."""
+import logging
 import os
 
 import click
 
+from . import changelog
 from .errors import DomainError
 from .extensions import db
 from .urls import external_url
@@ -48,7 +50,13 @@ def init_app(app):
         from . import demo as demo_module
 
         base = _local_base()
-        event, organizer, password, attendees = demo_module.seed()
+        # The seeding's change lines would bury the links this command exists to print.
+        level = changelog.logger.level
+        changelog.logger.setLevel(logging.WARNING)
+        try:
+            event, organizer, password, attendees = demo_module.seed()
+        finally:
+            changelog.logger.setLevel(level)
         click.echo(f"Demo event “{event.name}” is open. "
                    f"Join link: {external_url('people.join', base, code=event.join_code)}")
         if password:
