@@ -26,11 +26,25 @@ def assigned_attributes(tree):
                     yield element.attr, node.lineno
 
 
+WRITE_BY_NAME = {"_swap", "setattr", "set_committed_value"}
+
+
+def named_in_calls(tree):
+    """Columns written by name: `_swap(row, "talked_about", ...)`, `setattr(row, "private_note", ...)`."""
+    for node in ast.walk(tree):
+        function = getattr(node, "func", None)
+        name = getattr(function, "id", None) or getattr(function, "attr", None)
+        if isinstance(node, ast.Call) and name in WRITE_BY_NAME:
+            for argument in node.args:
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    yield argument.value, node.lineno
+
+
 def test_only_connections_notes_writes_the_words_of_a_connection():
     writers = set()
     for path in modules():
         tree = ast.parse(path.read_text(), filename=str(path))
-        for attribute, line in assigned_attributes(tree):
+        for attribute, line in [*assigned_attributes(tree), *named_in_calls(tree)]:
             if attribute in NOTE_FIELDS:
                 writers.add(f"{path.relative_to(PACKAGE)}:{line}")
     assert writers and all(place.startswith("connections/notes.py:") for place in writers), writers

@@ -44,7 +44,8 @@ def merge_line(existing, addition):
     Raises too_long rather than store more than the follow-up form can edit.
     """
     existing = existing or ""
-    if not addition or addition in existing.split("\n") or addition == existing:
+    # Already there as whole lines (a resend, or a retry after our own write): add nothing.
+    if not addition or f"\n{addition}\n" in f"\n{existing}\n":
         return existing
     merged = f"{existing}\n{addition}" if existing else addition
     if len(merged) > MAX_TEXT:
@@ -133,42 +134,68 @@ def own_side(person, connection_public_id):
     return side
 
 
-def edit(person, connection_public_id, *, status=None, private_note=None, talked_about=None,
-         talked_about_fingerprint=None):
+def merge_own_note(current, seen, typed):
+    """One's own note as edited on a page drawn with `seen`, while `current` may already
+    hold lines a scan from another device added since: both edits are kept."""
+    if current == seen:
+        return typed
+    if typed == seen:
+        return current
+    kept = typed.split("\n") if typed else []
+    earlier = set(seen.split("\n"))
+    added = [line for line in current.split("\n") if line and line not in earlier and line not in kept]
+    merged = "\n".join(kept + added)
+    check_length(merged)
+    return merged
+
+
+def edit(person, connection_public_id, *, status=None, private_note=None, private_note_seen=None,
+         talked_about=None, talked_about_fingerprint=None):
     """Change one's own status and private note, and the latest shared talked-about line.
 
     The shared line is written only when this person changed it, and never over words the
     other person saved after this person's page was drawn (`talked_about_fingerprint`):
     then the status and note are still saved and the result says `conflict`, with the
-    other person's current words. Raises NotFound unknown_connection, DomainError
-    bad_status or too_long, before anything is written.
+    other person's current words. The note, the person's own, is merged by lines with
+    whatever a scan added since the page showed `private_note_seen`. Raises NotFound
+    unknown_connection, DomainError bad_status or too_long, before anything is written.
     """
     side = own_side(person, connection_public_id)
     if status is not None and status not in FOLLOWUP_STATUSES:
         raise DomainError("Choose a follow-up status from the list.", "bad_status")
     private_note = clean(private_note) if private_note is not None else None
+    private_note_seen = clean(private_note_seen) if private_note_seen is not None else None
     talked_about = clean(talked_about) if talked_about is not None else None
     check_length(private_note, talked_about)
 
     result = EditResult(side)
     with transaction():
-        if status is not None:
-            side.status = status
-        if private_note is not None:
-            side.private_note = private_note
+        encounter = None
         if talked_about is not None:
+            # Rows are locked encounter first, then side, in the order a scan locks them.
             encounter = db.session.scalar(_fresh(
                 select(Encounter).where(Encounter.connection_id == side.connection_id)
                 .order_by(Encounter.created_at.desc(), Encounter.id.desc()).limit(1), lock=True))
-            # Unchanged from what this person's page showed: leave the line (the other side may have added to it).
-            given = talked_about_fingerprint
-            untouched = given is not None and fingerprint(talked_about) == given
-            if encounter is not None and not untouched and talked_about != encounter.talked_about:
-                # Replace only the words this person saw: without a fingerprint, only an empty line.
-                seen = given == fingerprint(encounter.talked_about) if given is not None else not encounter.talked_about
-                if not (seen and _swap(encounter, "talked_about", talked_about)):
-                    db.session.refresh(encounter, ["talked_about"])
-                    result.conflict, result.their_text = True, encounter.talked_about
+        db.session.scalar(_fresh(select(ConnectionSide).where(ConnectionSide.id == side.id), lock=True))
+        if status is not None:
+            side.status = status
+        if private_note is not None:
+            for _attempt in range(MERGE_ATTEMPTS):
+                seen = side.private_note if private_note_seen is None else private_note_seen
+                if _swap(side, "private_note", merge_own_note(side.private_note, seen, private_note)):
+                    break
+                db.session.refresh(side, ["private_note"])
+            else:
+                raise DomainError("Your note is being changed elsewhere. Try again in a moment.", "conflict")
+        # Unchanged from what this person's page showed: leave the line (the other side may have added to it).
+        given = talked_about_fingerprint
+        untouched = given is not None and fingerprint(talked_about) == given
+        if encounter is not None and not untouched and talked_about != encounter.talked_about:
+            # Replace only the words this person saw: without a fingerprint, only an empty line.
+            seen = given == fingerprint(encounter.talked_about) if given is not None else not encounter.talked_about
+            if not (seen and _swap(encounter, "talked_about", talked_about)):
+                db.session.refresh(encounter, ["talked_about"])
+                result.conflict, result.their_text = True, encounter.talked_about
         changelog.record("connection.edited", changelog.person(person), connection=side.connection_id,
                          conflict=result.conflict)
     return result

@@ -14,4 +14,6 @@ class EntryForm(FlaskForm):
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
     # Fingerprint of the shared line as this page showed it (see connections.notes.edit).
     talked_about_fingerprint = HiddenField()
+    # The private note as this page showed it: words a scan adds meanwhile are merged, not lost.
+    private_note_seen = HiddenField(filters=[strip], validators=[Optional(), at_most(MAX_TEXT)])
     status = SelectField("Status", choices=[SelectChoice(value, label) for value, label in FOLLOWUP_STATUSES.items()])

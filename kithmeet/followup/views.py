@@ -14,7 +14,8 @@ CONFLICT = coded("edit_conflict", "They changed this line while you were editing
 
 def _entry_form(entry):
     data = {"talked_about": entry.shared_text, "talked_about_fingerprint": entry.shared_text_fingerprint,
-            "private_note": entry.side.private_note, "status": entry.side.status}
+            "private_note": entry.side.private_note, "private_note_seen": entry.side.private_note,
+            "status": entry.side.status}
     if entry.conflicted:
         # Their current words are shown beside the field (and fingerprinted by it): the next
         # save is made knowing them, and conflicts again only if they change once more.
@@ -47,8 +48,10 @@ def update(public_id):
     form = EntryForm(prefix=public_id)
     if form.validate_on_submit():
         try:
+            seen_note = form.private_note_seen.data if form.private_note_seen.raw_data else None
             result = drafts.save_entry(current_person(), public_id, status=form.status.data,
-                                       private_note=form.private_note.data, talked_about=form.talked_about.data,
+                                       private_note=form.private_note.data, private_note_seen=seen_note,
+                                       talked_about=form.talked_about.data,
                                        talked_about_fingerprint=form.talked_about_fingerprint.data or None)
         except NotFound:
             raise  # not one of yours: the 404 page says so

@@ -92,3 +92,85 @@ def test_after_a_conflict_the_next_save_knows_the_latest_words(pair, signed_in):
     save("Ada's take, after Bo v2")
     assert stored_line(connection) == "Ada's take, after Bo v2"
     assert 'data-code="edit_conflict"' not in client.get("/followup").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("words", ["Rust\nVenues", "Rust"])
+def test_a_resent_scan_adds_its_words_once_even_across_lines(pair, words):
+    ada, bo, connection = pair
+    connections.connect(bo, ada.badge_token, talked_about="Bo's line")
+    for _ in range(3):
+        connections.connect(ada, bo.badge_token, talked_about=words, client_id="ada-scan-1")
+    assert stored_line(connection) == f"Venues\nBo's line\n{words}"
+
+
+def test_saving_an_old_page_keeps_note_lines_a_scan_added_since(pair):
+    ada, bo, connection = pair
+    notes.edit(ada, connection.public_id, private_note="first")
+    # The list is open on the laptop (showing "first"); the phone rescans with a note.
+    connections.connect(ada, bo.badge_token, private_note="from the phone later", client_id="ada-scan-1")
+    # Only the status changes on the laptop: the note stays whole.
+    notes.edit(ada, connection.public_id, status="followed_up", private_note="first", private_note_seen="first")
+    assert own_note(ada, connection) == "first\nfrom the phone later"
+    # The laptop rewrites its line too: both edits are kept.
+    notes.edit(ada, connection.public_id, private_note="first, rewritten", private_note_seen="first")
+    assert own_note(ada, connection) == "first, rewritten\nfrom the phone later"
+
+
+def own_note(person, connection):
+    with db.engine.connect() as other:
+        return other.execute(text("SELECT private_note FROM connection_side WHERE connection_id = :c AND "
+                                  "person_id = :p"), {"c": connection.id, "p": person.id}).scalar()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_edit_and_a_scan_of_the_same_pair_at_once_never_deadlock(app, pair):
+    """Both lock the encounter, then the side. Each thread is held, after its first write or
+    lock, until the other has had its chance: locking in opposite orders deadlocked here.
+    (PostgreSQL only: SQLite lets one writer at a time in, so it cannot deadlock.)"""
+    import threading
+
+    from sqlalchemy import event as sa_event
+
+    from kithmeet.people.models import Person
+
+    ada, bo, connection = pair
+    pid, ada_id, bo_token = connection.public_id, ada.id, bo.badge_token
+    edit_wrote, scan_locked = threading.Event(), threading.Event()
+
+    def hold(_conn, _cursor, statement, *_args):
+        name = threading.current_thread().name
+        if name == "edit" and statement.startswith("UPDATE connection_side"):
+            edit_wrote.set()
+            scan_locked.wait(3)
+        if name == "scan" and "FROM encounter" in statement and "FOR UPDATE" in statement:
+            scan_locked.set()
+            edit_wrote.wait(3)
+
+    errors = {}
+
+    def run(name, call):
+        with app.app_context():
+            try:
+                call(db.session.get(Person, ada_id))
+            except Exception as error:  # noqa: BLE001 - any error at all fails the test
+                errors[name] = repr(error)
+            finally:
+                db.session.remove()
+
+    sa_event.listen(db.engine, "after_cursor_execute", hold)
+    try:
+        threads = [
+            threading.Thread(name="edit", target=run, args=("edit", lambda person: notes.edit(
+                person, pid, status="followed_up", private_note="from the laptop", private_note_seen="",
+                talked_about="Venues",
+                talked_about_fingerprint=notes.fingerprint("Venues")))),
+            threading.Thread(name="scan", target=run, args=("scan", lambda person: connections.connect(
+                person, bo_token, private_note="from the phone", client_id="ada-scan-1")))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        sa_event.remove(db.engine, "after_cursor_execute", hold)
+    assert errors == {}
+    assert set(own_note(ada, connection).split("\n")) == {"from the laptop", "from the phone"}

@@ -192,9 +192,11 @@ def entry_form(client, pid):
 
     html = client.get("/followup").get_data(as_text=True)
     version = re.search(rf'name="{pid}-talked_about_fingerprint" type="hidden" value="([^"]*)"', html).group(1)
+    seen_note = re.search(rf'name="{pid}-private_note_seen" type="hidden" value="([^"]*)"', html).group(1)
     text = re.search(rf'name="{pid}-talked_about">\r?\n?([^<]*)</textarea>', html).group(1)
+    note = re.search(rf'name="{pid}-private_note">\r?\n?([^<]*)</textarea>', html).group(1)
     return {f"{pid}-talked_about_fingerprint": version, f"{pid}-talked_about": text,
-            f"{pid}-private_note": "", f"{pid}-status": "to_follow_up"}
+            f"{pid}-private_note_seen": seen_note, f"{pid}-private_note": note, f"{pid}-status": "to_follow_up"}
 
 
 def test_saving_an_entry_never_overwrites_the_other_sides_new_words(make_event, make_person, signed_in):
@@ -241,3 +243,17 @@ def test_huge_page_number_is_not_an_error(make_person, signed_in):
     client = signed_in(make_person())
     assert client.get("/followup?page=999999999999999999999").status_code == 200
     assert client.get("/followup?page=-3").status_code == 200
+
+
+def test_saving_an_old_page_keeps_what_the_phone_added_to_the_note(make_event, make_person, signed_in):
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    connection, _ = connections.connect(ada, bo.badge_token, private_note="first", client_id="ada-1")
+    pid, laptop = connection.public_id, signed_in(ada)
+    form = entry_form(laptop, pid)  # the list open on the laptop
+    connections.connect(ada, bo.badge_token, private_note="added on the phone", client_id="ada-1")
+    form[f"{pid}-status"] = "followed_up"
+    assert laptop.submit(f"/followup/{pid}", page="/followup", prefix=pid, data=form).status_code == 302
+    db.session.expire_all()
+    side = followup.followup_page(ada).entries[0].side
+    assert (side.status, side.private_note) == ("followed_up", "first\nadded on the phone")
