@@ -41,6 +41,7 @@ ENVIRONMENT = {
     "KITHMEET_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "KITHMEET_SECRET_KEY": "SECRET_KEY",
     "KITHMEET_TRUST_PROXY": "TRUST_PROXY",
+    "KITHMEET_TRUSTED_HOSTS": "TRUSTED_HOSTS",
 }
 
 
@@ -49,6 +50,8 @@ def apply_environment(config, environ):
         value = environ.get(name)
         if value:
             config[key] = value
+    if isinstance(config.get("TRUSTED_HOSTS"), str):  # comma-separated in the environment
+        config["TRUSTED_HOSTS"] = [host.strip() for host in config["TRUSTED_HOSTS"].split(",") if host.strip()]
     if isinstance(config.get("TRUST_PROXY"), str):
         config["TRUST_PROXY"] = config["TRUST_PROXY"].lower() in ("1", "true", "yes")
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
@@ -76,6 +79,23 @@ def finalize(app):
         config["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}"
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = public.startswith("https://")
+    if config.get("TRUSTED_HOSTS") is None:
+        config["TRUSTED_HOSTS"] = trusted_hosts(config["PUBLIC_URL"], os.environ.get("HOST", ""))
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(public_url, bind_host):
+    """The Host headers this install answers: this machine, the host `make run` listens on,
+    and the public URL's. Anything else (`Host: evil.example`) is refused, so no page or
+    badge QR is ever built on an address an attacker chose."""
+    hosts = list(LOOPBACK_HOSTS)
+    if bind_host and bind_host not in ("0.0.0.0", "::") and ":" not in bind_host:
+        hosts.append(bind_host)
+    if public_url:
+        hosts.append(urlsplit(public_url).hostname)
+    return list(dict.fromkeys(hosts))
 
 
 def instance_secret_key(instance_path):

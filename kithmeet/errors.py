@@ -5,7 +5,7 @@ and `_answer` renders it either way, so a code means the same on a page and unde
 """
 from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 class DomainError(Exception):
@@ -34,6 +34,8 @@ HTTP_ERRORS = {
     429: ("rate_limited", "Slow down", "Too many tries in a short time. Wait a minute and try again."),
     500: ("server_error", "Something broke", "Something went wrong on our side. Try again in a moment."),
 }
+UNTRUSTED_HOST = ("This server does not answer to that address. Whoever runs it lists its addresses in "
+                  "KITHMEET_PUBLIC_URL or KITHMEET_TRUSTED_HOSTS.")
 CSRF_MESSAGE = "This form had expired or came from another page. Go back, reload it and submit again."
 
 
@@ -70,6 +72,16 @@ def init_app(app):
     @app.errorhandler(DomainError)
     def domain_error(error):
         return _answer(error.status, error.code, error.message, title="Something's not right")
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error):
+        # A Host header not in TRUSTED_HOSTS: no URL can be built for it, so no page template
+        # (they all link to themselves); a fixed page names nothing from the request.
+        if wants_json():
+            return jsonify(error={"code": "untrusted_host", "message": UNTRUSTED_HOST}), 400
+        return (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Unknown address</title>'
+                f'<p data-code="untrusted_host">{UNTRUSTED_HOST}</p></html>', 400,
+                {"Content-Type": "text/html; charset=utf-8"})
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):

@@ -1,4 +1,5 @@
 """Response headers every page gets: a strict CSP and friends."""
+from flask import request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
@@ -11,6 +12,10 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+# Public by design (a badge image carries only its token): caches may keep these.
+PUBLIC_ENDPOINTS = {"static", "badges.badge_svg", "badges.badge_png", "badges.join_svg"}
 
 
 def init_app(app):
@@ -26,6 +31,10 @@ def init_app(app):
         # Badge and sign-in URLs carry secrets; never hand them to another site.
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        # Anything shown to a signed-in person may carry their data (the follow-up list, a
+        # prefilled join form, a connected card): no browser or proxy may keep a copy.
+        if request.endpoint not in PUBLIC_ENDPOINTS and ("person" in session or "organizer" in session):
+            headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -118,3 +118,35 @@ def test_organizer_sees_and_changes_only_own_events(make_organizer, make_event):
         events.set_status(mine, event.public_id, "open")
     assert [e for e, _ in events.events_overview(mine)] == []
     assert event.status == "draft"
+
+
+def test_pages_with_personal_data_are_never_stored(make_event, make_person, signed_in, make_organizer, client):
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    ada_client = signed_in(ada)
+    for path in ("/followup", "/badge", f"/B/{bo.badge_token}", f"/J/{event.join_code}", "/"):
+        response = ada_client.get(path)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", path
+    make_organizer("org@example.org", "the right password")
+    client.submit("/organizer/login", data={"email": "org@example.org", "password": "the right password"})
+    assert client.get("/organizer/").headers["Cache-Control"] == "no-store"
+    # Public images stay cacheable, even for a signed-in person.
+    assert ada_client.get(f"/badge/{bo.badge_token}.png").headers["Cache-Control"] == "public, max-age=300"
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:5000", "127.0.0.1.evil.example"])
+def test_requests_for_another_host_are_refused_before_anything_is_built(client, make_person, host):
+    person = make_person()
+    for path in (f"/badge/{person.badge_token}.png", f"/B/{person.badge_token}", "/organizer/login"):
+        response = client.get(path, headers={"Host": host})
+        assert response.status_code == 400 and 'data-code="untrusted_host"' in response.get_data(as_text=True)
+        assert "evil" not in response.get_data(as_text=True)
+    assert client.get(f"/badge/{person.badge_token}.png", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+
+
+def test_trusted_hosts_default_to_this_machine_and_the_public_url():
+    from kithmeet.config import trusted_hosts
+
+    assert trusted_hosts("", "") == ["localhost", "127.0.0.1"]
+    assert trusted_hosts("https://meet.example.org", "0.0.0.0") == ["localhost", "127.0.0.1", "meet.example.org"]
+    assert trusted_hosts("", "192.168.1.20") == ["localhost", "127.0.0.1", "192.168.1.20"]

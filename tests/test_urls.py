@@ -12,7 +12,8 @@ PUBLIC = "https://meet.example.org"
 
 @pytest.fixture
 def app_config():
-    return {"PUBLIC_URL": PUBLIC}
+    # The hosts these tests send requests as (a laptop on the venue network, a proxy's name).
+    return {"PUBLIC_URL": PUBLIC, "TRUSTED_HOSTS": ["localhost", "192.168.1.20", "internal-host", "meet.example.org"]}
 
 
 def test_links_build_from_public_url_without_a_request(app, make_event, make_person):
