@@ -26,6 +26,7 @@ def sign_in_person(person):
 
 def sign_out_person():
     session.pop("person", None)
+    session.pop("join_nonce", None)
     g.pop("current_person", None)
 
 

@@ -77,18 +77,33 @@ def create_organizer(email, password):
 
 
 def complete_setup(code, email, password):
-    """Create the first organizer, if the setup code is right and nobody did it first."""
+    """Create the first organizer, if the setup code is right and nobody did it first.
+
+    The code file is claimed by renaming it (atomic, and shared by every worker on the
+    machine), so when the form is sent many times at once exactly one send creates an
+    organizer. A send that fails after the claim gives the code back.
+    """
     if organizer_exists():
         raise DomainError("Setup is already done. Sign in instead.", "setup_done")
     expected = existing_setup_code()
     if expected is None or not hmac.compare_digest((code or "").strip().upper().encode(), expected.encode()):
         raise DomainError("That setup code is not right. It is printed in the terminal running kithmeet.",
                           "bad_setup_code")
-    organizer = create_organizer(email, password)
+    email = _normalize_email(email)
+    _check_email(email)
+    _check_password(password)
+    path = _setup_code_path()
+    claimed = f"{path}.claimed-{secrets.token_hex(8)}"
     try:
-        os.remove(_setup_code_path())
+        os.rename(path, claimed)
     except FileNotFoundError:
-        pass
+        raise DomainError("Setup is already done. Sign in instead.", "setup_done") from None
+    try:
+        organizer = create_organizer(email, password)
+    except BaseException:
+        os.rename(claimed, path)
+        raise
+    os.remove(claimed)
     return organizer
 
 

@@ -5,8 +5,9 @@ Every change here is all or nothing: checked first, then written in one transact
 import hashlib
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog, signals
 from ..database import transaction
@@ -15,6 +16,10 @@ from ..events import services as events
 from ..extensions import db
 from ..tokens import looks_valid, new_code, new_secret, normalize
 from .models import CONTACT_KINDS, ContactField, Person, PromptAnswer, RevokedBadge
+
+
+SIGNIN_LINK_USED = ("This sign-in link doesn't work any more: each link works once. Open your badge "
+                    "on a signed-in device to make a new one.")
 
 
 def _hash_secret(secret):
@@ -127,16 +132,24 @@ def person_by_signin_secret(secret):
     if secret and len(secret) <= 100:
         person = db.session.scalar(select(Person).where(Person.signin_secret_hash == _hash_secret(secret)))
     if person is None:
-        raise NotFound("This sign-in link doesn't work any more: each link works once. Open your badge "
-                       "on a signed-in device to make a new one.", "bad_signin_link")
+        raise NotFound(SIGNIN_LINK_USED, "bad_signin_link")
     return person
 
 
 def redeem_signin_secret(secret):
-    """Sign-in links work once: using one switches it off."""
+    """Sign-in links work once: using one switches it off.
+
+    The switch-off is a conditional UPDATE, so when the same link is sent several times
+    at once exactly one send signs in; the others find it already used.
+    """
     person = person_by_signin_secret(secret)
     with transaction():
-        person.signin_secret_hash = None
+        used = db.session.execute(
+            update(Person).where(Person.id == person.id, Person.signin_secret_hash == _hash_secret(secret))
+            .values(signin_secret_hash=None).execution_options(synchronize_session=False))
+        if used.rowcount != 1:
+            raise NotFound(SIGNIN_LINK_USED, "bad_signin_link")
+        set_committed_value(person, "signin_secret_hash", None)
         changelog.record("signin_link.used", changelog.person(person))
     return person
 

@@ -38,6 +38,7 @@ def join(code):
         except DomainError as error:
             form.form_errors.append(coded(error.code, error.message))
         else:
+            session.pop("join_nonce", None)  # spent: a stale copy of this form signs no one in later
             sign_in_person(joined)
             flash(f"You're checked in at {event.name}.", "success")
             # Back to the badge that was scanned before joining, if that is where they came from.

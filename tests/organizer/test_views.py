@@ -147,3 +147,42 @@ def test_dashboard_queries_do_not_grow_with_events(app, organizer_client, make_e
     for i in range(1, 12):
         make_event(organizer, name=f"Event {i}", series_name=f"Series {i}")
     assert queries() == few
+
+
+def test_the_setup_code_sent_many_times_at_once_makes_one_organizer(app):
+    import threading
+
+    code = organizers.setup_code()
+    barrier, outcomes = threading.Barrier(8), []
+
+    def send(i):
+        with app.app_context():
+            try:
+                barrier.wait()
+                organizers.complete_setup(code, f"org{i}@example.org", "a long enough password")
+                outcomes.append("ok")
+            except DomainError as error:
+                outcomes.append(error.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes.count("ok") == 1 and len(outcomes) == 8
+    assert set(outcomes) - {"ok"} <= {"setup_done", "bad_setup_code"}
+    assert db.session.scalar(select(func.count(Organizer.id))) == 1
+    assert organizers.existing_setup_code() is None
+
+
+def test_a_setup_that_fails_after_claiming_the_code_gives_it_back(app, monkeypatch):
+    code = organizers.setup_code()
+
+    def refuse(*_args):
+        raise DomainError("taken", "organizer_exists")
+    monkeypatch.setattr(organizers, "create_organizer", refuse)
+    with pytest.raises(DomainError):
+        organizers.complete_setup(code, "org@example.org", "a long enough password")
+    assert organizers.existing_setup_code() == code

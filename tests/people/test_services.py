@@ -10,6 +10,8 @@ from kithmeet.people.models import Person
 from kithmeet.people.profile import Profile
 from kithmeet.tokens import ALPHABET, BADGE_TOKEN_LENGTH
 
+from ..postgres import BOTH_DATABASES
+
 
 def profile(name="Ada", **extra):
     return Profile(**{"name": name, **extra})
@@ -104,3 +106,38 @@ def test_a_badge_token_collision_is_a_conflict_and_changes_nothing(make_event, m
     assert error.value.code == "conflict"
     assert people.person_by_badge(old).id == ada.id  # not revoked
     assert people.person_by_badge(taken).id == bo.id
+
+
+def run_at_once(app, count, call):
+    """`call()` from `count` threads released together; returns each one's result or error code."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    outcomes = []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                call()
+                outcomes.append("ok")
+            except DomainError as error:
+                outcomes.append(error.code)
+            except Exception as error:  # noqa: BLE001 - any other error fails the test
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(outcomes)
+
+
+@BOTH_DATABASES
+def test_a_sign_in_link_sent_many_times_at_once_signs_in_once(app, make_person):
+    secret = people.issue_signin_secret(make_person())
+    outcomes = run_at_once(app, 8, lambda: people.redeem_signin_secret(secret))
+    assert outcomes == ["bad_signin_link"] * 7 + ["ok"]

@@ -203,3 +203,19 @@ def test_reloading_the_sign_in_link_page_neither_shows_nor_voids_it(two_attendee
     reloaded = ada.get("/badge/sign-in-link").get_data(as_text=True)
     assert "/signin/" not in reloaded and "shown only once" in reloaded
     assert make_client().submit(path).location == "/badge"  # the copied link still works
+
+
+def test_a_stale_join_form_sent_after_signing_out_signs_nobody_in_as_its_first_sender(client, make_event):
+    event = make_event()
+    page = client.get(f"/J/{event.join_code}").get_data(as_text=True)
+    form = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+            "nonce": re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1),
+            "name": "Vera", "phone": "+1 555 0100"}
+    assert client.post(f"/J/{event.join_code}", data=form).status_code == 302
+    client.submit("/signout", page="/badge")
+    # The same form, sent again from the same browser (the back button) by whoever uses it next.
+    form["name"] = "Next person"
+    assert client.post(f"/J/{event.join_code}", data=form).status_code == 302
+    badge = client.get("/badge").get_data(as_text=True)
+    assert "Next person" in badge and "Vera" not in badge
+    assert db.session.scalar(select(func.count(Person.id))) == 2
