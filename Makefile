@@ -35,7 +35,7 @@ run: migrate
 	@echo "Try it with demo attendees: $(FLASK) demo   (or: make demo)"
 	@echo "Serving kithmeet at http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 8 \
-		--access-logfile - app:app
+		--access-logfile - --logger-class kithmeet.serving.AccessLogger app:app
 
 demo: migrate
 	$(FLASK) demo

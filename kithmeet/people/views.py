@@ -56,12 +56,11 @@ def badge():
 @bp.route("/badge/sign-in-link", methods=["GET", "POST"])
 @person_required
 def signin_link():
+    link = None
     if request.method == "POST":
-        secret = services.issue_signin_secret(current_person())
-        # Shown once, on the GET that follows: reloading that page must not make (and so void) another.
-        session["signin_link"] = external_url("people.signin", secret=secret)
-        return redirect(url_for(".signin_link"))
-    link = session.pop("signin_link", None)
+        # Shown in this response only: the secret is never put in a cookie or a redirect, and
+        # the page is no-store. Sending the form again makes a new link and voids this one.
+        link = external_url("people.signin", secret=services.issue_signin_secret(current_person()))
     return render_template("people/signin_link.html", link=link), 200, {"Cache-Control": "no-store"}
 
 

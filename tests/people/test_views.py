@@ -219,3 +219,12 @@ def test_a_stale_join_form_sent_after_signing_out_signs_nobody_in_as_its_first_s
     badge = client.get("/badge").get_data(as_text=True)
     assert "Next person" in badge and "Vera" not in badge
     assert db.session.scalar(select(func.count(Person.id))) == 2
+
+
+def test_a_sign_in_secret_never_travels_in_a_cookie(two_attendees, app):
+    _, ada, _, _ = two_attendees
+    response = ada.submit("/badge/sign-in-link", page="/badge")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'value="http://localhost/signin/([^"]+)"', response.get_data(as_text=True)).group(1)
+    session = app.session_interface.get_signing_serializer(app).loads(ada.get_cookie("session").value)
+    assert "person" in session and secret not in str(session)
