@@ -3,6 +3,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from flask import request
+from flask_wtf import FlaskForm
 from wtforms.validators import DataRequired, ValidationError
 
 
@@ -24,15 +26,30 @@ def strip(value):
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
-def no_controls(multiline=False):
-    """Reject invisible control characters (but keep emoji, accents and right-to-left text)."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
+# Characters that change how text around them is shown without being seen themselves: a
+# right-to-left override turns "Ada" into a different-looking name, a zero-width space hides
+# inside one. Zero-width joiners stay allowed: emoji sequences and Persian script need them.
+DISGUISING = set("\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
 
+
+def hidden_characters(text, multiline=False):
+    """The first invisible control or disguising character in `text`, or None."""
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    for ch in text or "":
+        if ch in allowed:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in DISGUISING:
+            return ch
+    return None
+
+
+def no_controls(multiline=False):
+    """Reject invisible control characters and those that disguise text (but keep emoji,
+    accents and right-to-left script)."""
     def check(_form, field):
-        for ch in field.data or "":
-            if ch not in allowed and unicodedata.category(ch) == "Cc":
-                raise ValidationError(coded("control_characters",
-                                            "Remove the invisible control characters from this field."))
+        if isinstance(field.data, str) and hidden_characters(field.data, multiline):
+            raise ValidationError(coded("control_characters",
+                                        "Remove the invisible or direction-changing characters from this field."))
     return check
 
 
@@ -48,19 +65,46 @@ def required(message):
     return DataRequired(coded("required", message))
 
 
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
 def web_url(value, *, host=None):
-    """Normalise 'example.com' to 'https://example.com'; refuse anything not http(s)."""
+    """Normalise 'example.com' to 'https://example.com'; refuse anything not a plain http(s)
+    address a browser would open where it says (no backslashes, credentials or odd hosts)."""
     value = (value or "").strip()
     if not value:
         return ""
+    if "\\" in value or hidden_characters(value) or any(ch.isspace() for ch in value):
+        raise ValidationError(coded("bad_url", "That doesn't look like a web address. Try https://example.com."))
     if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value) and not re.match(r"^[^:/]+:\d", value):
             raise ValidationError(coded("bad_url", "Use a web address starting with https://."))
         value = "https://" + value
     parts = urlsplit(value)
     hostname = (parts.hostname or "").lower()
-    if parts.scheme.lower() not in ("http", "https") or "." not in hostname or " " in value:
+    try:
+        ascii_host = hostname.encode("idna").decode("ascii")
+        _ = parts.port  # raises ValueError for a port out of range
+    except (UnicodeError, ValueError):
+        ascii_host = ""
+    if (parts.scheme.lower() not in ("http", "https") or not HOSTNAME.match(ascii_host)
+            or parts.username is not None or parts.password is not None):
         raise ValidationError(coded("bad_url", "That doesn't look like a web address. Try https://example.com."))
     if host and hostname != host and not hostname.endswith("." + host):
         raise ValidationError(coded("bad_url", f"Use a {host} address, or just your profile name."))
     return value
+
+
+class Form(FlaskForm):
+    """Every form's base: a field whose bytes were not UTF-8 gets a message beside it (werkzeug
+    would otherwise keep them as literal percent-escapes) and the rest is still checked."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        undecodable = request.undecodable_fields() if hasattr(request, "undecodable_fields") else set()
+        for field in self:
+            if field.name in undecodable:
+                field.errors = [*field.errors, coded("invalid_utf8", "Some characters here could not be read. "
+                                                                   "Type them again.")]
+                valid = False
+        return valid

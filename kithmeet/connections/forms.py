@@ -1,15 +1,14 @@
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from ..formtools import at_most, coded, no_controls, required, strip
+from ..formtools import Form, at_most, coded, no_controls, required, strip
 from ..tokens import looks_valid, normalize
 from .notes import MAX_TEXT
 
 
-class ConnectForm(FlaskForm):
+class ConnectForm(Form):
     talked_about = TextAreaField("What did you talk about?", filters=[strip],
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
     private_note = TextAreaField("Private note", filters=[strip],
@@ -18,9 +17,9 @@ class ConnectForm(FlaskForm):
     client_id = HiddenField()
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField("Badge code", filters=[strip], validators=[
-        required("Type the code printed under the QR."), at_most(300)],
+        required("Type the code printed under the QR."), at_most(300), no_controls()],
         description="The letters and digits under someone's QR, or their badge link.")
 
     def validate_code(self, field):

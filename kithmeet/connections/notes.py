@@ -17,6 +17,7 @@ from .. import changelog
 from ..database import transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..formtools import hidden_characters
 from .models import FOLLOWUP_STATUSES, Connection, ConnectionSide, Encounter
 
 MAX_TEXT = 1000
@@ -29,8 +30,11 @@ def clean(text):
 
 
 def check_length(*texts):
+    """Refuse words longer than the forms can edit, or carrying hidden characters."""
     if any(len(text or "") > MAX_TEXT for text in texts):
         raise DomainError(f"Keep notes under {MAX_TEXT} characters.", "too_long")
+    if any(hidden_characters(text, multiline=True) for text in texts):
+        raise DomainError("Remove the invisible or direction-changing characters.", "control_characters")
 
 
 def fingerprint(text):

@@ -8,6 +8,7 @@ from ..audit import services as audit
 from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..formtools import hidden_characters
 from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series
 
 
@@ -41,6 +42,9 @@ def create_event(organizer, *, name, starts_at, venue="", description="", prompt
     if (len(name) > 120 or len(series_name) > 120 or len(venue) > 200 or len(description) > 2000
             or any(len(label) > 80 for label in labels)):
         raise DomainError("A field is longer than we keep.", "too_long")
+    if (any(hidden_characters(text) for text in (name, venue, series_name, *labels))
+            or hidden_characters(description, multiline=True)):
+        raise DomainError("Remove the invisible or direction-changing characters.", "control_characters")
     if not labels:
         raise DomainError("Keep at least one prompt: it leads the badge.", "no_prompt")
     if len(set(label.casefold() for label in labels)) != len(labels):

@@ -1,13 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..connections.models import FOLLOWUP_STATUSES
 from ..connections.notes import MAX_TEXT
-from ..formtools import at_most, no_controls, strip
+from ..formtools import Form, at_most, no_controls, strip
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     talked_about = TextAreaField("Talked about (both of you see this)", filters=[strip],
                                  validators=[Optional(), at_most(MAX_TEXT), no_controls(multiline=True)])
     private_note = TextAreaField("Private note (only you see this)", filters=[strip],

@@ -1,10 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import (DateTimeLocalField, EmailField, PasswordField, SelectChoice, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import Email, Optional, ValidationError
 
 from ..events.models import DEFAULT_PROMPTS
-from ..formtools import at_most, coded, no_controls, required, strip
+from ..formtools import Form, at_most, coded, no_controls, required, strip
 from .services import MAX_PASSWORD, MIN_PASSWORD
 
 
@@ -13,21 +12,21 @@ def password_length(_form, field):
         raise ValidationError(coded("weak_password", f"Use {MIN_PASSWORD} to {MAX_PASSWORD} characters."))
 
 
-class SetupForm(FlaskForm):
-    code = StringField("Setup code", filters=[strip], validators=[required("Enter the setup code."), at_most(40)],
+class SetupForm(Form):
+    code = StringField("Setup code", filters=[strip], validators=[required("Enter the setup code."), at_most(40), no_controls()],
                        description="Printed in the terminal where kithmeet is running.")
     email = EmailField("Your email", filters=[strip], validators=[
-        required("Enter your email."), at_most(254), Email(coded("bad_email", "That email address doesn't look right."))])
+        required("Enter your email."), at_most(254), no_controls(), Email(coded("bad_email", "That email address doesn't look right."))])
     password = PasswordField("Choose a password", validators=[
         required("Choose a password."), password_length])
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("Email", filters=[strip], validators=[required("Enter your email."), at_most(254)])
+class LoginForm(Form):
+    email = EmailField("Email", filters=[strip], validators=[required("Enter your email."), at_most(254), no_controls()])
     password = PasswordField("Password", validators=[required("Enter your password."), at_most(200)])
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     series = StringField("Series", filters=[strip], render_kw={"list": "series-names"},
                          validators=[Optional(), at_most(120), no_controls()],
                          description="The recurring meetup this event belongs to, e.g. “Thursday Gathering”.")
@@ -63,6 +62,6 @@ class EventForm(FlaskForm):
         return valid
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """Open or close an event: the buttons on the event page post one of these values."""
     status = SelectField("Status", choices=[SelectChoice("open", "Open"), SelectChoice("closed", "Closed")])

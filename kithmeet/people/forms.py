@@ -1,17 +1,16 @@
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField
 from wtforms.validators import Email, Optional, ValidationError
 
-from ..formtools import at_most, coded, no_controls, required, strip, web_url
+from ..formtools import Form, at_most, coded, no_controls, required, strip, web_url
 from .models import CONTACT_KINDS
 from .profile import Profile
 
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField("Your name", filters=[strip], validators=[
         required("Tell people your name."), at_most(80), no_controls()])
     pronouns = StringField("Pronouns", filters=[strip], validators=[Optional(), at_most(40), no_controls()],
@@ -19,17 +18,17 @@ class ProfileForm(FlaskForm):
     headline = StringField("Headline", filters=[strip], validators=[Optional(), at_most(120), no_controls()],
                            description="One line about you, e.g. “Backend dev learning Rust”")
     email = EmailField("Email", filters=[strip], render_kw={"autocomplete": "email"}, validators=[
-        Optional(), at_most(254), Email(coded("bad_email", "That email address doesn't look right."))])
+        Optional(), at_most(254), no_controls(), Email(coded("bad_email", "That email address doesn't look right."))])
     share_email = BooleanField("Share with people I connect with", default=True)
     phone = TelField("Phone", filters=[strip], render_kw={"autocomplete": "tel"},
-                     validators=[Optional(), at_most(30)])
+                     validators=[Optional(), at_most(30), no_controls()])
     share_phone = BooleanField("Share with people I connect with", default=True)
     linkedin = StringField("LinkedIn", filters=[strip], render_kw={"autocomplete": "off"},
-                           validators=[Optional(), at_most(200)],
+                           validators=[Optional(), at_most(200), no_controls()],
                            description="Your profile address or just your profile name")
     share_linkedin = BooleanField("Share with people I connect with", default=True)
     website = StringField("Website", filters=[strip], render_kw={"autocomplete": "url", "inputmode": "url"},
-                          validators=[Optional(), at_most(200)])
+                          validators=[Optional(), at_most(200), no_controls()])
     share_website = BooleanField("Share with people I connect with", default=True)
     nonce = HiddenField()
 

@@ -3,6 +3,7 @@ whatever built it (the join form, the demo, a later API or import)."""
 from dataclasses import dataclass, field
 
 from ..errors import DomainError
+from ..formtools import hidden_characters
 from .models import CONTACT_KINDS
 
 LIMITS = {"name": 80, "pronouns": 40, "headline": 120, "contact": 300, "prompt": 80, "answer": 200}
@@ -37,4 +38,8 @@ class Profile:
                         for prompt, text in profile.answers)]
         if any(too_long):
             raise DomainError("A profile field is longer than we keep.", "too_long")
+        texts = [profile.name, profile.pronouns, profile.headline, *profile.contacts.values(),
+                 *(part for pair in profile.answers for part in pair)]
+        if any(hidden_characters(text) for text in texts):
+            raise DomainError("Remove the invisible or direction-changing characters.", "control_characters")
         return profile

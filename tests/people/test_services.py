@@ -141,3 +141,17 @@ def test_a_sign_in_link_sent_many_times_at_once_signs_in_once(app, make_person):
     secret = people.issue_signin_secret(make_person())
     outcomes = run_at_once(app, 8, lambda: people.redeem_signin_secret(secret))
     assert outcomes == ["bad_signin_link"] * 7 + ["ok"]
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("field", ["name", "headline", "contact", "answer"])
+def test_the_service_refuses_hidden_characters_whoever_calls_it(make_event, field):
+    event = make_event()
+    nul = "Ada\x00Okafor"
+    profile = {"name": Profile(name=nul), "headline": Profile(name="Ada", headline="a\u202eb"),
+               "contact": Profile(name="Ada", contacts={"website": "https://ada.example/\x00"}),
+               "answer": Profile(name="Ada", answers=(("Ask me about", "Rust\u200b"),))}[field]
+    with pytest.raises(DomainError) as error:
+        people.join_event(event, profile)
+    assert error.value.code == "control_characters"
+    assert db.session.scalar(select(func.count(Person.id))) == 0

@@ -228,3 +228,52 @@ def test_a_sign_in_secret_never_travels_in_a_cookie(two_attendees, app):
     secret = re.search(r'value="http://localhost/signin/([^"]+)"', response.get_data(as_text=True)).group(1)
     session = app.session_interface.get_signing_serializer(app).loads(ada.get_cookie("session").value)
     assert "person" in session and secret not in str(session)
+
+
+@pytest.mark.parametrize("data,field,code", [
+    ({"linkedin": "https://evil.example\\.linkedin.com/in/x"}, "linkedin", "bad_url"),
+    ({"linkedin": "https://www.linkedin.com@evil.example/in/x"}, "linkedin", "bad_url"),
+    ({"website": "https://user:pw@ada.example"}, "website", "bad_url"),
+    ({"website": "https://ada.example\x00/"}, "website", "control_characters"),
+    ({"website": "https://exa mple.org"}, "website", "bad_url"),
+    ({"website": "https://ada..example"}, "website", "bad_url"),
+    ({"website": "https://ada.example:99999/"}, "website", "bad_url"),
+    ({"email": "ada@example.org\x00"}, "email", "control_characters"),
+    ({"phone": "+44 20\x00 7946"}, "phone", "control_characters"),
+    ({"name": "\u202eanilomA"}, "name", "control_characters"),
+    ({"name": "Ada\u200b Okafor"}, "name", "control_characters"),
+    ({"headline": "Backend \u2066dev\u2069"}, "headline", "control_characters"),
+    ({"prompt_0": "Rust\ufeff"}, "prompt_0", "control_characters"),
+])
+def test_disguised_and_malformed_input_is_refused_beside_its_field(client, make_event, data, field, code):
+    event = make_event()
+    response = join(client, event, **{"name": "Ada", "headline": "kept headline ✨", **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and field_error(html, field) == code
+    assert db.session.scalar(select(func.count(Person.id))) == 0
+
+
+def test_emoji_sequences_and_persian_joiners_are_kept(client, make_event):
+    event = make_event()
+    name, headline = "Mina 👩‍💻", "می‌خواهم یاد بگیرم"  # a zero-width joiner in the emoji, a non-joiner in the Persian
+    assert join(client, event, name=name, headline=headline, website="https://bücher.example").status_code == 302
+    person = db.session.scalar(select(Person))
+    assert (person.name, person.headline) == (name, headline)
+    assert [c.value for c in person.contacts] == ["https://bücher.example"]
+
+
+def test_bytes_that_are_not_utf8_are_explained_beside_their_field(client, make_event):
+    event = make_event()
+    page = client.get(f"/J/{event.join_code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = f"csrf_token={token}&name=Ada%FF%FEOkafor&headline=Fine+words".encode()
+    response = client.post(f"/J/{event.join_code}", data=body, content_type="application/x-www-form-urlencoded")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and field_error(html, "name") == "invalid_utf8"
+    assert field_error(html, "headline") is None and 'value="Fine words"' in html
+    assert db.session.scalar(select(func.count(Person.id))) == 0
+    # The same letters typed on purpose, percent-encoded as a browser sends them, are kept.
+    literal = f"csrf_token={token}&name=Ada+%25FF&headline=x".encode()
+    assert client.post(f"/J/{event.join_code}", data=literal,
+                       content_type="application/x-www-form-urlencoded").status_code == 302
+    assert db.session.scalar(select(Person.name)) == "Ada %FF"
