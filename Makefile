@@ -41,11 +41,12 @@ demo: migrate
 	$(FLASK) demo
 
 ## Browser tests drive Debian's Chromium; the scale-path tests start a throwaway PostgreSQL
-## server; badge SVGs are rasterised with cairo. Install whichever is missing.
-SYSTEM_TEST_PACKAGES := chromium fonts-dejavu-core libcairo2 postgresql
+## server and the shared rate-limit tests a throwaway Redis; badge SVGs are rasterised with
+## cairo. Install whichever is missing.
+SYSTEM_TEST_PACKAGES := chromium fonts-dejavu-core libcairo2 postgresql redis-server
 system-test-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libcairo.so.2 \
-		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
 		echo "Installing $(SYSTEM_TEST_PACKAGES) from Debian"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_TEST_PACKAGES); \

@@ -21,11 +21,12 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: decided from PUBLIC_URL in finalize()
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms stay open at a door
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "kithmeet+db://"  # the app's database: every worker counts together
     RATELIMIT_HEADERS_ENABLED = True
     # Connects per signed-in attendee (or per address for strangers); joins and sign-ins
     # per address, generous because a venue's attendees often share one.
     RATELIMIT_SCAN = "30 per minute"
+    RATELIMIT_LOOKUP = "120 per minute"  # badge pages opened, per attendee (or per address for strangers)
     RATELIMIT_JOIN = "120 per minute"
     RATELIMIT_SIGNIN = "60 per minute"
     RATELIMIT_ORGANIZER_SIGNIN = "10 per minute"
@@ -42,6 +43,7 @@ ENVIRONMENT = {
     "KITHMEET_SECRET_KEY": "SECRET_KEY",
     "KITHMEET_TRUST_PROXY": "TRUST_PROXY",
     "KITHMEET_TRUSTED_HOSTS": "TRUSTED_HOSTS",
+    "KITHMEET_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
 }
 
 

@@ -4,19 +4,23 @@ A meetup's attendees often share one public address (the venue's Wi-Fi), so what
 signed-in attendee does is counted per person, and only what strangers do per address.
 Checked in a before_request hook registered ahead of CSRFProtect, so a flood of forged
 or stale posts is counted too (a decorated limit would only run after the CSRF check).
-Storage comes from RATELIMIT_STORAGE_URI: memory:// counts per worker process; point it
-at Redis or memcached to share the count between gunicorn workers.
+Storage comes from RATELIMIT_STORAGE_URI: by default `kithmeet+db://`, the app's own
+database, which every gunicorn worker shares (ratelimit_storage.py); `redis://host:port`
+for a site that runs Redis; `memory://` counts per worker process (the tests use it).
 """
 from flask import abort, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import parse
 
+from . import ratelimit_storage  # noqa: F401 - registers the kithmeet+db:// storage before the limiter starts
 from .auth import current_person
 from .extensions import limiter
 
 # endpoint: (bucket, config key of the limit, methods it applies to, counted per "person" or "address")
 LIMITS = {
     "connections.scan": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
+    # Looking badges up (a stranger trying codes): counted apart from connecting.
+    "connections.scan#lookup": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
     "connections.typed_code": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
     "people.join": ("join", "RATELIMIT_JOIN", {"POST"}, "address"),
     "people.signin": ("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address"),
@@ -38,11 +42,13 @@ def _who(per):
 
 
 def check():
-    entry = LIMITS.get(request.endpoint)
-    if entry is None or not limiter.enabled:
+    if not limiter.enabled:
         return
-    bucket, config_key, methods, per = entry
-    if request.method not in methods:
-        return
-    if not limiter.limiter.hit(parse(current_app.config[config_key]), "kithmeet", bucket, _who(per)):
-        abort(429)
+    for name in (request.endpoint, f"{request.endpoint}#lookup"):
+        entry = LIMITS.get(name)
+        if entry is None:
+            continue
+        bucket, config_key, methods, per = entry
+        if request.method in methods and not limiter.limiter.hit(
+                parse(current_app.config[config_key]), "kithmeet", bucket, _who(per)):
+            abort(429)

@@ -1,0 +1,144 @@
+"""Rate limits hold across gunicorn workers: the app is served by two worker processes,
+each with its own memory, counting in the shared store (the database by default, Redis
+for several machines)."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kithmeet import create_app
+from kithmeet.extensions import db
+
+from .postgres import BOTH_DATABASES
+
+LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_ORGANIZER_SIGNIN": "3 per minute", "SECRET_KEY": "k"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Run the app under gunicorn with two worker processes, as `make run` does."""
+    servers = []
+
+    def start(database_url, **config):
+        settings = {**LIMITED, **config, "SQLALCHEMY_DATABASE_URI": database_url}
+        schema = create_app(settings, instance_path=str(tmp_path / "instance"))
+        with schema.app_context():  # here, once: two workers creating tables at once would race
+            db.create_all()
+            db.engine.dispose()
+        (tmp_path / "served.py").write_text(
+            "from kithmeet import create_app\n"
+            f"app = create_app({settings!r}, instance_path={str(tmp_path / 'instance')!r})\n")
+        port = free_port()
+        # --reuse-port: each worker listens on its own socket and the kernel spreads new
+        # connections between them, so requests really do land on both workers.
+        servers.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--reuse-port",
+             "--access-logfile", str(tmp_path / "access.log"), "--access-logformat", "%(p)s %(s)s",
+             "--chdir", str(tmp_path), "served:app"],
+            cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": os.environ["PATH"]},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/organizer/login", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.05)
+        return base
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def sign_in_attempts(base, count):
+    """Organizer sign-in posts, each on a new connection (no token: refused, but counted)."""
+    statuses = []
+    for _ in range(count):
+        time.sleep(0.01)
+        request = urllib.request.Request(base + "/organizer/login", data=b"email=x", method="POST",
+                                         headers={"Connection": "close"})
+        try:
+            statuses.append(urllib.request.urlopen(request, timeout=10).status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+    return statuses
+
+
+def workers_that_answered(tmp_path):
+    time.sleep(0.2)  # the access log is written as each response goes out
+    return {line.split()[0] for line in (tmp_path / "access.log").read_text().splitlines()
+            if line.endswith((" 400", " 429"))}
+
+
+@BOTH_DATABASES
+def test_two_workers_share_one_count_in_the_database(serve, database_url, tmp_path):
+    base = serve(database_url)  # the default storage: kithmeet+db://
+    assert sign_in_attempts(base, 16) == [400] * 3 + [429] * 13
+    assert len(workers_that_answered(tmp_path)) == 2, "all requests went to one worker: nothing was shown"
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throwaway redis-server (Debian's, which `make test` installs) on a free loopback port."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is missing: `make test` installs it"
+    port = free_port()
+    server = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_two_workers_share_one_count_in_redis(serve, tmp_path, redis_url):
+    base = serve(f"sqlite:///{tmp_path / 'r.sqlite3'}", RATELIMIT_STORAGE_URI=redis_url)
+    assert sign_in_attempts(base, 16) == [400] * 3 + [429] * 13
+    assert len(workers_that_answered(tmp_path)) == 2, "all requests went to one worker: nothing was shown"
+
+
+@pytest.fixture
+def app_config():
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_LOOKUP": "4 per minute"}
+
+
+def test_badge_lookups_are_limited_apart_from_connecting(make_person, app):
+    person = make_person()
+    stranger = app.test_client()
+    assert [stranger.get(f"/B/{person.badge_token}").status_code for _ in range(6)] == [200] * 4 + [429] * 2
+    # Guessed codes count too: a stranger cannot walk the code space.
+    assert app.test_client().get("/B/AAAAAAAAAAA").status_code == 429  # same address, same bucket
+
+
+def test_expired_windows_are_purged(app):
+    from kithmeet.ratelimit_storage import DatabaseStorage, RateLimitCounter
+
+    storage = DatabaseStorage()
+    assert storage.incr("k1", expiry=60) == 1 and storage.incr("k1", expiry=60) == 2
+    storage.incr("k2", expiry=-1)  # a window that has already ended
+    assert storage.get("k2") == 0 and storage.purge_expired() == 1
+    assert [row.key for row in db.session.scalars(db.select(RateLimitCounter))] == ["k1"]
+    assert storage.incr("k2", expiry=60) == 1  # a new window starts from one
