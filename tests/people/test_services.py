@@ -155,3 +155,12 @@ def test_the_service_refuses_hidden_characters_whoever_calls_it(make_event, fiel
         people.join_event(event, profile)
     assert error.value.code == "control_characters"
     assert db.session.scalar(select(func.count(Person.id))) == 0
+
+
+@BOTH_DATABASES
+def test_one_join_form_sent_many_times_at_once_makes_one_person(app, make_event):
+    event = make_event()
+    outcomes = run_at_once(app, 8, lambda: people.join_event(
+        event, profile("Ada"), nonce="form-7", issued_nonce="form-7"))
+    assert outcomes == ["ok"] * 8
+    assert db.session.scalar(select(func.count(Person.id))) == 1
