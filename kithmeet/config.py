@@ -81,7 +81,7 @@ def finalize(app):
         config["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}"
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = public.startswith("https://")
-    if config.get("TRUSTED_HOSTS") is None:
+    if not config.get("TRUSTED_HOSTS"):  # unset, or an empty list, which werkzeug reads as "any host"
         config["TRUSTED_HOSTS"] = trusted_hosts(config["PUBLIC_URL"], os.environ.get("HOST", ""))
 
 

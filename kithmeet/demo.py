@@ -11,6 +11,7 @@ from .extensions import db
 from .organizer import services as organizers
 from .organizer.models import Organizer
 from .people import services as people
+from .people.models import Person
 from .people.profile import Profile
 
 SERIES = "Thursday Gathering (demo)"
@@ -61,9 +62,11 @@ def seed():
     for i, (name, pronouns, headline, answers, email) in enumerate(ATTENDEES):
         profile = Profile(name=name, pronouns=pronouns, headline=headline, contacts={"email": email},
                           shared={"email": True}, answers=tuple(zip(DEFAULT_PROMPTS, answers)))
-        # The nonce makes the seed repeatable: a second run finds the same people.
+        # The nonce marks the demo's people, so a second run finds them again (however much
+        # later: a join form's nonce only works for minutes, so it is looked up here).
         nonce = f"demo-attendee-{i}"
-        person = people.join_event(event, profile, nonce=nonce, issued_nonce=nonce)
+        earlier = db.session.scalar(select(Person).where(Person.join_nonce == nonce))
+        person = people.join_event(event, profile, person=earlier, nonce=nonce, issued_nonce=nonce)
         attendees.append(person)
     # A few connections already made, so the follow-up list has something to show.
     for a, b, topic in ((0, 2, "Testing Flask apps with a real browser"), (5, 0, "Venues for a Rust night")):

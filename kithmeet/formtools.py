@@ -27,18 +27,29 @@ def strip(value):
 
 
 # Characters that change how text around them is shown without being seen themselves: a
-# right-to-left override turns "Ada" into a different-looking name, a zero-width space hides
-# inside one. Zero-width joiners stay allowed: emoji sequences and Persian script need them.
-DISGUISING = set("\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
+# right-to-left override turns "Ada" into a different-looking name, a zero-width space or a
+# soft hyphen hides inside one, a Hangul filler looks like nothing at all. Format characters
+# (Cf) are refused but for the zero-width joiner and non-joiner, which emoji sequences and
+# Persian script need; line and paragraph separators and unassigned code points too.
+REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+ALLOWED_FORMAT = {"\u200c", "\u200d"}
+BLANK_LOOKING = set("\u034f\u115f\u1160\u180e\u2800\u3164\uffa0")
+MAX_STACKED_MARKS = 4  # accents on one letter; more is a tower drawn over the lines around it
 
 
 def hidden_characters(text, multiline=False):
-    """The first invisible control or disguising character in `text`, or None."""
+    """The first invisible, disguising or stacking character in `text`, or None."""
     allowed = {"\n", "\r", "\t"} if multiline else set()
+    stacked = 0
     for ch in text or "":
         if ch in allowed:
+            stacked = 0
             continue
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in DISGUISING:
+        category = unicodedata.category(ch)
+        if (category in REFUSED_CATEGORIES and ch not in ALLOWED_FORMAT) or ch in BLANK_LOOKING:
+            return ch
+        stacked = stacked + 1 if category in ("Mn", "Me") else 0
+        if stacked > MAX_STACKED_MARKS:
             return ch
     return None
 
@@ -80,14 +91,15 @@ def web_url(value, *, host=None):
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value) and not re.match(r"^[^:/]+:\d", value):
             raise ValidationError(coded("bad_url", "Use a web address starting with https://."))
         value = "https://" + value
-    parts = urlsplit(value)
-    hostname = (parts.hostname or "").lower()
     try:
+        parts = urlsplit(value)  # raises ValueError for a lone "[" (an unfinished IPv6 host)
+        hostname = (parts.hostname or "").lower()
         ascii_host = hostname.encode("idna").decode("ascii")
-        _ = parts.port  # raises ValueError for a port out of range
+        port = parts.port  # raises ValueError for a port out of range
     except (UnicodeError, ValueError):
-        ascii_host = ""
-    if (parts.scheme.lower() not in ("http", "https") or not HOSTNAME.match(ascii_host)
+        raise ValidationError(coded("bad_url", "That doesn't look like a web address. "
+                                               "Try https://example.com.")) from None
+    if (parts.scheme.lower() not in ("http", "https") or not HOSTNAME.match(ascii_host) or port == 0
             or parts.username is not None or parts.password is not None):
         raise ValidationError(coded("bad_url", "That doesn't look like a web address. Try https://example.com."))
     if host and hostname != host and not hostname.endswith("." + host):

@@ -22,6 +22,10 @@ LIMITS = {
     # Looking badges up (a stranger trying codes): counted apart from connecting.
     "connections.scan#lookup": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
     "connections.typed_code": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
+    # A badge or join QR image answers "does this code exist" just as a badge page does.
+    "badges.badge_svg": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
+    "badges.badge_png": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
+    "badges.join_svg": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
     "people.join": ("join", "RATELIMIT_JOIN", {"POST"}, "address"),
     "people.signin": ("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address"),
     "organizer.login": ("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address"),
@@ -44,11 +48,22 @@ def _who(per):
 def check():
     if not limiter.enabled:
         return
+    method = "GET" if request.method == "HEAD" else request.method  # HEAD answers what GET does
     for name in (request.endpoint, f"{request.endpoint}#lookup"):
         entry = LIMITS.get(name)
         if entry is None:
             continue
         bucket, config_key, methods, per = entry
-        if request.method in methods and not limiter.limiter.hit(
-                parse(current_app.config[config_key]), "kithmeet", bucket, _who(per)):
+        if method in methods and not _hit(parse(current_app.config[config_key]), bucket, _who(per)):
             abort(429)
+
+
+def _hit(limit, bucket, who):
+    """Count one request. When the count's storage fails (Redis down, a database not yet
+    migrated), the request goes through and the failure is logged: a broken limiter must
+    not take the whole site down during an event."""
+    try:
+        return limiter.limiter.hit(limit, "kithmeet", bucket, who)
+    except Exception:  # noqa: BLE001 - any storage's own error types
+        current_app.logger.warning("rate limit storage unavailable; %s not counted", bucket, exc_info=True)
+        return True

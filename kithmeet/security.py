@@ -1,4 +1,8 @@
 """Response headers every page gets: a strict CSP and friends."""
+import logging
+import re
+from urllib.parse import unquote
+
 from flask import request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -14,11 +18,34 @@ CSP = "; ".join([
 ])
 
 
+# A sign-in link's secret, however its path is spelled (percent-encoding included).
+SECRET_IN_PATH = re.compile(r"(/signin/)[^/?#\s\]'\"]+", re.IGNORECASE)
+
+
+def mask_secrets(text):
+    """`text` with any sign-in secret replaced; encoded paths are decoded first to be found."""
+    if "signin" not in unquote(text).lower():
+        return text
+    return SECRET_IN_PATH.sub(r"\1[hidden]", unquote(text))
+
+
+class SecretFilter(logging.Filter):
+    """Masks sign-in secrets in the app's own log lines (Flask names the path of a failed request)."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
 # Public by design (a badge image carries only its token): caches may keep these.
 PUBLIC_ENDPOINTS = {"static", "badges.badge_svg", "badges.badge_png", "badges.join_svg"}
 
 
 def init_app(app):
+    app.logger.addFilter(SecretFilter())
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

@@ -142,3 +142,22 @@ def test_expired_windows_are_purged(app):
     assert storage.get("k2") == 0 and storage.purge_expired() == 1
     assert [row.key for row in db.session.scalars(db.select(RateLimitCounter))] == ["k1"]
     assert storage.incr("k2", expiry=60) == 1  # a new window starts from one
+
+
+def test_head_requests_and_qr_images_count_as_lookups(make_person, app):
+    person = make_person()
+    client = app.test_client()
+    token = person.badge_token
+    statuses = [client.head(f"/B/{token}").status_code, client.get(f"/badge/{token}.svg").status_code,
+                client.head("/badge/ZZZZZZZZZZZ.png").status_code, client.get(f"/badge/{token}.png").status_code,
+                client.head(f"/B/{token}").status_code]
+    assert statuses == [200, 200, 404, 200, 429]
+
+
+def test_a_broken_count_store_lets_requests_through(make_person, app, caplog):
+    from kithmeet.ratelimit_storage import RateLimitCounter
+
+    person = make_person()
+    RateLimitCounter.__table__.drop(db.engine)  # as before the migration that makes it
+    assert app.test_client().get(f"/B/{person.badge_token}").status_code == 200
+    assert "rate limit storage unavailable" in caplog.text

@@ -150,3 +150,15 @@ def test_trusted_hosts_default_to_this_machine_and_the_public_url():
     assert trusted_hosts("", "") == ["localhost", "127.0.0.1"]
     assert trusted_hosts("https://meet.example.org", "0.0.0.0") == ["localhost", "127.0.0.1", "meet.example.org"]
     assert trusted_hosts("", "192.168.1.20") == ["localhost", "127.0.0.1", "192.168.1.20"]
+
+
+def test_an_empty_trusted_hosts_setting_falls_back_to_the_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("KITHMEET_TRUSTED_HOSTS", " , ")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 't.sqlite3'}", "SECRET_KEY": "k"},
+                     instance_path=str(tmp_path / "instance"))
+    assert "localhost" in app.config["TRUSTED_HOSTS"]  # never [], which would let every host in
+    with app.app_context():
+        db.create_all()
+    assert app.test_client().get("/organizer/login", headers={"Host": "evil.example"}).status_code == 400
+    with app.app_context():
+        db.engine.dispose()

@@ -7,6 +7,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from kithmeet.security import mask_secrets
 from kithmeet.serving import AccessLogger
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +55,22 @@ def test_gunicorns_access_log_hides_sign_in_secrets(tmp_path):
     assert "TOPSECRETVALUE42" not in text and "COOKIEVALUE99" not in text
 
 
-def test_the_logger_masks_every_place_a_path_appears():
+@pytest.mark.parametrize("line", ["GET /signin/abc-DEF_1?x=1 HTTP/1.1", "GET /%73ignin/abc-DEF_1 HTTP/1.1",
+                                  "GET /signin%2Fabc-DEF_1 HTTP/1.1", "Exception on /signin/abc-DEF_1 [POST]"])
+def test_secrets_are_masked_however_the_path_is_spelled(line):
     assert AccessLogger.__mro__[1].__name__ == "Logger"
-    from kithmeet.serving import MASK, SECRET_IN_PATH
+    masked = mask_secrets(line)
+    assert "abc-DEF_1" not in masked and "[hidden]" in masked
 
-    assert SECRET_IN_PATH.sub(MASK, "GET /signin/abc-DEF_1?x=1 HTTP/1.1") == "GET /signin/[hidden]?x=1 HTTP/1.1"
+
+def test_a_failing_request_for_a_sign_in_link_logs_no_secret(app, caplog, monkeypatch):
+    from kithmeet.people import services
+
+    def broken(_secret):
+        raise RuntimeError("the database went away")
+    monkeypatch.setattr(services, "redeem_signin_secret", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    token = client.csrf_token("/organizer/login")
+    assert client.post("/signin/SECRETSECRETSECRET", data={"csrf_token": token}).status_code == 500
+    assert "Exception on /signin/[hidden]" in caplog.text and "SECRETSECRETSECRET" not in caplog.text

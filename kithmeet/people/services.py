@@ -3,6 +3,7 @@
 Every change here is all or nothing: checked first, then written in one transaction.
 """
 import hashlib
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -10,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog, signals
-from ..database import transaction
+from ..database import transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..events import services as events
 from ..extensions import db
@@ -55,8 +56,14 @@ def _apply_profile(person, profile):
             answer.answer, answer.position = text, position
 
 
+NONCE_WINDOW = timedelta(minutes=5)  # a double tap or a retry on bad Wi-Fi, not a replay days later
+
+
 def _person_by_nonce(nonce):
-    return db.session.scalar(select(Person).where(Person.join_nonce == nonce)) if nonce else None
+    """Who a send of this join form made, and whether that was recent enough to be the same
+    join (a retry) rather than a replay: (person or None, recent)."""
+    person = db.session.scalar(select(Person).where(Person.join_nonce == nonce)) if nonce else None
+    return person, person is not None and person.created_at > utcnow() - NONCE_WINDOW
 
 
 def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
@@ -71,9 +78,11 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
     profile = profile.cleaned()
     nonce = nonce if nonce and nonce == issued_nonce else None
     if person is None:
-        earlier = _person_by_nonce(nonce)
-        if earlier is not None:
+        earlier, recent = _person_by_nonce(nonce)
+        if recent:
             return earlier
+        if earlier is not None:
+            nonce = None  # spent: this send makes a person of its own
     try:
         with transaction():
             new = person is None
@@ -89,8 +98,8 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
             changelog.record("person.joined" if new else "person.updated", changelog.person(person),
                              event=event.id)
     except DomainError as error:
-        earlier = _person_by_nonce(nonce) if error.code == "conflict" else None
-        if earlier is None:
+        earlier, recent = _person_by_nonce(nonce) if error.code == "conflict" else (None, False)
+        if not recent:
             raise
         return earlier  # the same form, sent twice at once: the other send made the person
     return person
@@ -159,6 +168,7 @@ def sign_out_everywhere(person):
     with transaction():
         person.session_generation += 1
         person.signin_secret_hash = None
+        person.join_nonce = None  # a copy of the join form must not sign a device back in
         changelog.record("person.signed_out_everywhere", changelog.person(person))
     return person
 

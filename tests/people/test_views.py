@@ -244,6 +244,14 @@ def test_a_sign_in_secret_never_travels_in_a_cookie(two_attendees, app):
     ({"name": "Ada\u200b Okafor"}, "name", "control_characters"),
     ({"headline": "Backend \u2066dev\u2069"}, "headline", "control_characters"),
     ({"prompt_0": "Rust\ufeff"}, "prompt_0", "control_characters"),
+    ({"name": "Ada\u00adLovelace"}, "name", "control_characters"),
+    ({"name": "\u3164"}, "name", "control_characters"),
+    ({"name": "Ada\U000e0041"}, "name", "control_characters"),
+    ({"name": "Ada\u061c"}, "name", "control_characters"),
+    ({"name": "A" + "\u0301" * 70}, "name", "control_characters"),
+    ({"headline": "one\u2028two"}, "headline", "control_characters"),
+    ({"website": "["}, "website", "bad_url"),
+    ({"website": "https://ada.example:0/"}, "website", "bad_url"),
 ])
 def test_disguised_and_malformed_input_is_refused_beside_its_field(client, make_event, data, field, code):
     event = make_event()
@@ -277,3 +285,22 @@ def test_bytes_that_are_not_utf8_are_explained_beside_their_field(client, make_e
     assert client.post(f"/J/{event.join_code}", data=literal,
                        content_type="application/x-www-form-urlencoded").status_code == 302
     assert db.session.scalar(select(Person.name)) == "Ada %FF"
+
+
+def test_a_join_form_replayed_later_signs_nobody_in(make_event, make_client, monkeypatch):
+    from datetime import timedelta
+
+    from kithmeet.people import services as people_services
+
+    event = make_event()
+    victim, attacker = make_client(), make_client()
+    page = victim.get(f"/J/{event.join_code}").get_data(as_text=True)
+    form = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+            "nonce": re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1), "name": "Victim"}
+    cookie = victim.get_cookie("session").value  # the pre-join cookie, copied off the network
+    assert victim.post(f"/J/{event.join_code}", data=form).status_code == 302
+    monkeypatch.setattr(people_services, "NONCE_WINDOW", timedelta(seconds=-1))  # the minutes have passed
+    attacker.set_cookie("session", cookie)
+    assert attacker.post(f"/J/{event.join_code}", data={**form, "name": "Mallory"}).status_code == 302
+    badge = attacker.get("/badge").get_data(as_text=True)
+    assert "Mallory" in badge and "Victim" not in badge
