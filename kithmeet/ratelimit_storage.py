@@ -43,9 +43,6 @@ PURGE_CHANCE = 0.01
 class DatabaseStorage(Storage):
     STORAGE_SCHEME = ["kithmeet+db"]
 
-    def __init__(self, uri=None, wrap_exceptions=False, **options):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-
     @property
     def base_exceptions(self):
         return SQLAlchemyError

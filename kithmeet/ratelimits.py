@@ -16,20 +16,21 @@ from . import ratelimit_storage  # noqa: F401 - registers the kithmeet+db:// sto
 from .auth import current_person
 from .extensions import limiter
 
-# endpoint: (bucket, config key of the limit, methods it applies to, counted per "person" or "address")
+# endpoint: the limits it counts against, each (bucket, config key of the limit, methods it
+# applies to, counted per "person" or "address"). HEAD counts as GET.
 LIMITS = {
-    "connections.scan": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
-    # Looking badges up (a stranger trying codes): counted apart from connecting.
-    "connections.scan#lookup": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
-    "connections.typed_code": ("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
+    "connections.scan": [("scan", "RATELIMIT_SCAN", {"POST"}, "person"),
+                         # Looking badges up (a stranger trying codes): counted apart from connecting.
+                         ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
+    "connections.typed_code": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
     # A badge or join QR image answers "does this code exist" just as a badge page does.
-    "badges.badge_svg": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
-    "badges.badge_png": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
-    "badges.join_svg": ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person"),
-    "people.join": ("join", "RATELIMIT_JOIN", {"POST"}, "address"),
-    "people.signin": ("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address"),
-    "organizer.login": ("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address"),
-    "organizer.setup": ("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address"),
+    "badges.badge_svg": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
+    "badges.badge_png": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
+    "badges.join_svg": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
+    "people.join": [("join", "RATELIMIT_JOIN", {"POST"}, "address")],
+    "people.signin": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
+    "organizer.login": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
+    "organizer.setup": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
 }
 
 
@@ -49,11 +50,7 @@ def check():
     if not limiter.enabled:
         return
     method = "GET" if request.method == "HEAD" else request.method  # HEAD answers what GET does
-    for name in (request.endpoint, f"{request.endpoint}#lookup"):
-        entry = LIMITS.get(name)
-        if entry is None:
-            continue
-        bucket, config_key, methods, per = entry
+    for bucket, config_key, methods, per in LIMITS.get(request.endpoint, ()):
         if method in methods and not _hit(parse(current_app.config[config_key]), bucket, _who(per)):
             abort(429)
 

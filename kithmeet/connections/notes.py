@@ -29,7 +29,7 @@ def clean(text):
     return (text or "").replace("\r\n", "\n").strip()
 
 
-def check_length(*texts):
+def check_words(*texts):
     """Refuse words longer than the forms can edit, or carrying hidden characters."""
     if any(len(text or "") > MAX_TEXT for text in texts):
         raise DomainError(f"Keep notes under {MAX_TEXT} characters.", "too_long")
@@ -149,7 +149,7 @@ def merge_own_note(current, seen, typed):
     earlier = set(seen.split("\n"))
     added = [line for line in current.split("\n") if line and line not in earlier and line not in kept]
     merged = "\n".join(kept + added)
-    check_length(merged)
+    check_words(merged)
     return merged
 
 
@@ -170,7 +170,7 @@ def edit(person, connection_public_id, *, status=None, private_note=None, privat
     private_note = clean(private_note) if private_note is not None else None
     private_note_seen = clean(private_note_seen) if private_note_seen is not None else None
     talked_about = clean(talked_about) if talked_about is not None else None
-    check_length(private_note, talked_about)
+    check_words(private_note, talked_about)
 
     result = EditResult(side)
     with transaction():

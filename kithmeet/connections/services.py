@@ -37,7 +37,7 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     if target.id == scanner.id:
         raise DomainError("That's your own badge. Scan someone else's to connect.", "self_scan")
     talked_about, private_note = notes.clean(talked_about), notes.clean(private_note)
-    notes.check_length(talked_about, private_note)
+    notes.check_words(talked_about, private_note)
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
     earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
     if earlier is not None and (earlier.scanner_id, earlier.scanned_id) != (scanner.id, target.id):

@@ -4,13 +4,13 @@ import os
 import secrets
 
 from flask import current_app
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import changelog
 from ..audit import services as audit
 from ..database import transaction
+from ..emails import checked_email, normalize_email
 from ..errors import DomainError
 from ..extensions import db
 from ..instance_files import read_or_create
@@ -44,26 +44,21 @@ def existing_setup_code():
         return None
 
 
-def _normalize_email(email):
-    return (email or "").strip().lower()
-
-
 def _check_password(password):
     if len(password or "") < MIN_PASSWORD or len(password) > MAX_PASSWORD:
         raise DomainError(f"Use {MIN_PASSWORD} to {MAX_PASSWORD} characters for the password.", "weak_password")
 
 
-def _check_email(email):
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
-        raise DomainError("That email address doesn't look right.", "bad_email") from None
+def _checked_email(email):
+    address = checked_email(email)
+    if address is None:
+        raise DomainError("Enter your email.", "bad_email")
+    return address
 
 
 def create_organizer(email, password):
     """An organizer account. Raises DomainError: bad_email, weak_password, organizer_exists."""
-    email = _normalize_email(email)
-    _check_email(email)
+    email = _checked_email(email)
     _check_password(password)
     exists = DomainError("An organizer with that email already exists.", "organizer_exists")
     if db.session.scalar(select(Organizer.id).where(Organizer.email == email)) is not None:
@@ -89,8 +84,7 @@ def complete_setup(code, email, password):
     if expected is None or not hmac.compare_digest((code or "").strip().upper().encode(), expected.encode()):
         raise DomainError("That setup code is not right. It is printed in the terminal running kithmeet.",
                           "bad_setup_code")
-    email = _normalize_email(email)
-    _check_email(email)
+    email = _checked_email(email)
     _check_password(password)
     path = _setup_code_path()
     claimed = f"{path}.claimed-{secrets.token_hex(8)}"
@@ -108,7 +102,7 @@ def complete_setup(code, email, password):
 
 
 def authenticate(email, password):
-    organizer = db.session.scalar(select(Organizer).where(Organizer.email == _normalize_email(email)))
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == normalize_email(email)))
     stored = organizer.password_hash if organizer else _DUMMY_HASH
     if not check_password_hash(stored, password or "") or organizer is None:
         changelog.record("organizer.sign_in_failed", "system")

@@ -5,45 +5,18 @@ Guest-list import, e-mail sign-in and account recovery key on this one, so an ad
 belongs to at most one person, compared case-insensitively: `Person.email` always holds
 `normalize_email`'s form, and a unique index on it settles races.
 """
-import unicodedata
-
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from .. import changelog
 from ..database import transaction
+from ..emails import MAX_EMAIL, checked_email, normalize_email
 from ..errors import DomainError
 from ..extensions import db
 from .models import Person
 
-MAX_EMAIL = 254  # RFC 5321's limit on a forward-path, and the column's length
-
 
 def _taken():
     return DomainError("That email address already belongs to another profile.", "email_taken")
-
-
-def normalize_email(text):
-    """The stored, compared form: trimmed, NFC, lower-cased ("" for nothing).
-
-    The whole address is lower-cased, local part included: mail systems treat it
-    case-insensitively in practice, and Ada@x.org and ada@x.org must be one person.
-    """
-    return unicodedata.normalize("NFC", (text or "").strip()).lower()
-
-
-def checked_email(text):
-    """`text` as a normalised address, None when empty, or DomainError "bad_email"."""
-    address = normalize_email(text)
-    if not address:
-        return None
-    if len(address) > MAX_EMAIL:
-        raise DomainError(f"Use an email address of at most {MAX_EMAIL} characters.", "bad_email")
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        raise DomainError("That email address doesn't look right.", "bad_email") from None
-    return address
 
 
 def person_by_email(email):
