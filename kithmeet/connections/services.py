@@ -46,8 +46,8 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
         client_id, earlier = uuid.uuid4().hex, None
     if earlier is not None:
         # The same scan sent again (a retry, a back button, a sync after the event closed):
-        # record nothing new but its words.
-        notes.check_scan_fits(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
+        # record nothing new but its words. add_from_scan works out both merges before it
+        # writes either, so there is nothing to check ahead of it here.
         with transaction():
             notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
             changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
@@ -57,13 +57,13 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     now = utcnow()
     a, b = sorted((scanner.id, target.id))
     existing = connection_between(a, b)
-    if existing is not None:
+    if existing is not None:  # the rows below are written before the words: measure them first
         notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
     with transaction():
         created = insert_if_absent(Connection, {"person_a_id": a, "person_b_id": b, "first_event_id": event.id,
                                                 "created_at": now, "last_met_at": now},
                                    ["person_a_id", "person_b_id"])
-        connection = connection_between(a, b)
+        connection = existing or connection_between(a, b)
         connection.last_met_at = now
         for person_id in (a, b):
             insert_if_absent(ConnectionSide, {"connection_id": connection.id, "person_id": person_id,
