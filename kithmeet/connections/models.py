@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -21,8 +21,9 @@ class Connection(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code())
-    person_a_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    person_b_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # NULL once that person deleted their account: the other side keeps its entry and notes.
+    person_a_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    person_b_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     first_event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     last_met_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), index=True)
@@ -42,6 +43,14 @@ class ConnectionSide(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="to_follow_up")
     private_note: Mapped[str] = mapped_column(Text, default="")
+    # Whether this person's shared contacts show to the other: at once, or once they confirm.
+    shares_contacts: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # NULL until this person has seen that the connection was made (the scanned side is told).
+    acknowledged_at: Mapped[datetime | None]
+    # This person removed the connection: off their list, contacts hidden both ways.
+    removed_at: Mapped[datetime | None]
+    # This person blocked the other: removed, and refuses their scans from now on.
+    blocked_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
 
     connection: Mapped[Connection] = relationship()

@@ -19,6 +19,10 @@ class Series(db.Model):
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code(EVENT_CODE_LENGTH))
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizer.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Shown on the join page when set: an http(s) link to the series' code of conduct.
+    code_of_conduct_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Attendee data is kept this many months after a person's last event in the series.
+    retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
 
     events: Mapped[list["Event"]] = relationship(back_populates="series")
@@ -74,3 +78,15 @@ class CheckIn(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
 
     event: Mapped[Event] = relationship()
+
+
+class SeriesRemoval(db.Model):
+    """A person an organizer removed from a series: they cannot join its events again."""
+    __tablename__ = "series_removal"
+    __table_args__ = (UniqueConstraint("series_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())

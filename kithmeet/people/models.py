@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -33,6 +33,9 @@ class Person(db.Model):
     # a constraint to SQLite's person table means batch-recreating it, and dropping the old
     # table with foreign_keys=ON cascade-deletes every contact, check-in and connection.
     email: Mapped[str | None] = mapped_column(String(254), unique=True, index=True)
+    # True: connecting shows this person's shared contacts at once (the default); False: only
+    # once they confirm that connection (connection_side.shares_contacts).
+    share_on_connect: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
 
