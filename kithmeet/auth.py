@@ -1,15 +1,21 @@
 """Who is signed in: attendees (no password, long-lived) and organizers (password, hours).
 
-Both live in Flask's signed session cookie, side by side, so an organizer can also
-attend. An attendee's sign-in carries the sign-in generation it was made with.
+Both live in one server-side session (kithmeet/sessions.py), side by side, so an organizer
+can also attend. Each sign-in carries the sign-in generation it was made with; bumping a
+person's or organizer's generation signs out every device at once. Signing in or out gives
+the browser a new session id and ends the old one, so a cookie copied before either no
+longer signs anyone in, and a session id planted before sign-in is worthless after it.
 """
 import time
 from functools import wraps
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
+from . import sessions
 from .errors import wants_json
 from .extensions import db
+
+CSRF_KEY = "csrf_token"  # Flask-WTF's key in the session and in g (WTF_CSRF_FIELD_NAME)
 
 
 def init_app(app):
@@ -18,15 +24,32 @@ def init_app(app):
         return {"current_person": current_person(), "current_organizer": current_organizer()}
 
 
+def _fresh_session():
+    """A new session id (the old one ends now) and a new CSRF token for the forms drawn next."""
+    sessions.regenerate(session)
+    session.pop(CSRF_KEY, None)
+    g.pop(CSRF_KEY, None)
+
+
+def _birth(person):
+    """When the person was made, to the microsecond: an id may come back (SQLite reuses the
+    highest one after a delete), the same id made at the same instant does not."""
+    return person.created_at.isoformat()
+
+
 def sign_in_person(person):
+    _fresh_session()
     session.permanent = True
-    session["person"] = [person.id, person.session_generation]
+    session["person"] = [person.id, person.session_generation, _birth(person)]
     g.pop("current_person", None)
 
 
 def sign_out_person():
     session.pop("person", None)
     session.pop("join_nonce", None)
+    _fresh_session()
+    if "organizer" not in session:
+        session.permanent = False
     g.pop("current_person", None)
 
 
@@ -36,23 +59,29 @@ def current_person():
 
         person = None
         value = session.get("person")
-        if isinstance(value, list) and len(value) == 2:
-            person_id, generation = value
+        if isinstance(value, list) and len(value) == 3:
+            person_id, generation, birth = value
             person = db.session.get(Person, person_id)
             if person is not None and person.session_generation != generation:
                 person = None  # signed out everywhere since this device signed in
+            elif person is not None and _birth(person) != birth:
+                person = None  # that person deleted their account; SQLite gave the id to someone new
         g.current_person = person
     return g.current_person
 
 
 def sign_in_organizer(organizer):
+    _fresh_session()
     session.permanent = True
-    session["organizer"] = [organizer.id, int(time.time())]
+    session["organizer"] = [organizer.id, int(time.time()), organizer.session_generation]
     g.pop("current_organizer", None)
 
 
 def sign_out_organizer():
     session.pop("organizer", None)
+    _fresh_session()
+    if "person" not in session:
+        session.permanent = False
     g.pop("current_organizer", None)
 
 
@@ -62,11 +91,13 @@ def current_organizer():
 
         organizer = None
         value = session.get("organizer")
-        if isinstance(value, list) and len(value) == 2:
-            organizer_id, signed_in_at = value
+        if isinstance(value, list) and len(value) == 3:
+            organizer_id, signed_in_at, generation = value
             max_age = current_app.config["ORGANIZER_SESSION_HOURS"] * 3600
             if time.time() - signed_in_at <= max_age:
                 organizer = db.session.get(Organizer, organizer_id)
+                if organizer is not None and organizer.session_generation != generation:
+                    organizer = None  # a password change or reset signed every other device out
         g.current_organizer = organizer
     return g.current_organizer
 

@@ -20,6 +20,10 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: decided from PUBLIC_URL in finalize()
+    # Server-side sessions (kithmeet/sessions.py): the database by default, or a redis:// URL.
+    SESSION_STORE_URI = "kithmeet+db://"
+    SESSION_PERMANENT = False  # until someone signs in: see sessions.ANONYMOUS_LIFETIME
+    SESSION_REFRESH_EACH_REQUEST = False  # sessions.RefreshDaily decides when to write
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms stay open at a door
     RATELIMIT_STORAGE_URI = "kithmeet+db://"  # the app's database: every worker counts together
     RATELIMIT_HEADERS_ENABLED = True
@@ -30,6 +34,7 @@ class Defaults:
     RATELIMIT_JOIN = "120 per minute"
     RATELIMIT_SIGNIN = "60 per minute"
     RATELIMIT_ORGANIZER_SIGNIN = "10 per minute"
+    RATELIMIT_REPORT = "20 per hour"
     TRUST_PROXY = False
     FOLLOWUP_PAGE_SIZE = 50
     CHANGELOG_LEVEL = "INFO"  # "WARNING" silences the one-line-per-change log
@@ -44,6 +49,7 @@ ENVIRONMENT = {
     "KITHMEET_TRUST_PROXY": "TRUST_PROXY",
     "KITHMEET_TRUSTED_HOSTS": "TRUSTED_HOSTS",
     "KITHMEET_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "KITHMEET_SESSION_STORE_URI": "SESSION_STORE_URI",
 }
 
 

@@ -1,0 +1,123 @@
+"""Server-side sessions: the cookie holds only a random session id; what a session holds
+lives in the app's database (the default) or in Redis, so signing out ends it for real and
+a copied cookie dies with it.
+
+Built on Flask-Session's server-side interface (random ids, regeneration, msgpack). Its own
+SQLAlchemy backend is not used: it creates its table outside the migrations at start-up,
+declares a model on the app's metadata every time an app is built, and stores the session
+id in clear. Here the table is migrated like every other, and a row is found by the SHA-256
+of the id, so a copy of the database cannot be replayed as cookies.
+
+A session is written when it changes, and otherwise at most once a day to push its expiry
+on: not on every request. A session that no one signed in with is kept for a day.
+"""
+import hashlib
+import random
+import time
+from datetime import datetime, timedelta
+
+from flask_session.base import ServerSideSessionInterface
+from flask_session.redis import RedisSessionInterface
+from sqlalchemy import LargeBinary, String, bindparam, delete, select, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .database import utcnow
+from .extensions import db
+
+ANONYMOUS_LIFETIME = timedelta(days=1)
+REFRESH_AFTER = 24 * 3600  # seconds between expiry refreshes of an unchanged session
+SAVED_KEY = "_saved"  # when the session was last written (epoch seconds)
+PURGE_CHANCE = 0.01
+
+
+class WebSession(db.Model):
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+UPSERT = text("""
+    INSERT INTO web_session (id_hash, data, expires_at) VALUES (:id_hash, :data, :expires_at)
+    ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at
+""").bindparams(bindparam("data", type_=LargeBinary))
+
+
+def _hash(store_id):
+    return hashlib.sha256(store_id.encode()).hexdigest()
+
+
+class RefreshDaily:
+    """Write an unchanged session only when its expiry is a day old; a session no one signed in
+    with (not permanent) lives a day on the server and until the browser closes in it."""
+
+    def lifetime(self, app, session):
+        return app.permanent_session_lifetime if session.permanent else ANONYMOUS_LIFETIME
+
+    def save_session(self, app, session, response):
+        if session and time.time() - session.get(SAVED_KEY, 0) > REFRESH_AFTER:
+            session[SAVED_KEY] = int(time.time())  # marks it modified: stored and cookie re-sent
+        super().save_session(app, session, response)
+
+
+class DatabaseSessionInterface(RefreshDaily, ServerSideSessionInterface):
+    # Flask-Session registers its own clean-up for stores without expiry (ttl False); rows
+    # here are purged now and then on write instead, and by `flask purge`.
+    ttl = None
+
+    def __init__(self, app):
+        super().__init__(app, key_prefix="session:", permanent=app.config["SESSION_PERMANENT"],
+                         sid_length=32, serialization_format="msgpack")
+
+    def _retrieve_session_data(self, store_id):
+        row = db.session.execute(select(WebSession.data).where(
+            WebSession.id_hash == _hash(store_id), WebSession.expires_at > utcnow())).first()
+        return self.serializer.decode(row.data) if row is not None else None
+
+    def _delete_session(self, store_id):
+        with db.engine.begin() as connection:  # its own connection: the request's may have rolled back
+            connection.execute(delete(WebSession).where(WebSession.id_hash == _hash(store_id)))
+
+    def _upsert_session(self, session_lifetime, session, store_id):
+        data = self.serializer.encode(session)
+        with db.engine.begin() as connection:
+            connection.execute(UPSERT, {"id_hash": _hash(store_id), "data": data,
+                                        "expires_at": utcnow() + self.lifetime(self.app, session)})
+        if random.random() < PURGE_CHANCE:
+            purge_expired()
+
+
+class RedisInterface(RefreshDaily, RedisSessionInterface):
+    def __init__(self, app, url):
+        import redis
+
+        super().__init__(app, client=redis.Redis.from_url(url), key_prefix="kithmeet:session:",
+                         permanent=app.config["SESSION_PERMANENT"], sid_length=32,
+                         serialization_format="msgpack")
+
+    def _upsert_session(self, session_lifetime, session, store_id):
+        super()._upsert_session(self.lifetime(self.app, session), session, store_id)
+
+
+def purge_expired():
+    """Delete the sessions that have run out; returns how many."""
+    with db.engine.begin() as connection:
+        return connection.execute(delete(WebSession).where(WebSession.expires_at <= utcnow())).rowcount
+
+
+def regenerate(session):
+    """A new session id for what the session holds; the old id stops working at once."""
+    from flask import current_app
+
+    current_app.session_interface.regenerate(session)
+
+
+def init_app(app):
+    uri = app.config["SESSION_STORE_URI"]
+    if uri.startswith(("redis://", "rediss://", "unix://")):
+        app.session_interface = RedisInterface(app, uri)
+    elif uri == "kithmeet+db://":
+        app.session_interface = DatabaseSessionInterface(app)
+    else:
+        raise ValueError(f"SESSION_STORE_URI must be kithmeet+db:// or a redis:// URL, not {uri!r}")
