@@ -18,13 +18,14 @@ CSP = "; ".join([
 ])
 
 
-# A sign-in link's secret, however its path is spelled (percent-encoding included).
-SECRET_IN_PATH = re.compile(r"(/signin/)[^/?#\s\]'\"]+", re.IGNORECASE)
+# A sign-in or password-reset link's secret, however its path is spelled (percent-encoding included).
+SECRET_IN_PATH = re.compile(r"(/signin/|/organizer/reset/)[^/?#\s\]'\"]+", re.IGNORECASE)
 
 
 def mask_secrets(text):
-    """`text` with any sign-in secret replaced; encoded paths are decoded first to be found."""
-    if "signin" not in unquote(text).lower():
+    """`text` with any sign-in or reset secret replaced; encoded paths are decoded first to be found."""
+    decoded = unquote(text).lower()
+    if "signin" not in decoded and "reset" not in decoded:
         return text
     return SECRET_IN_PATH.sub(r"\1[hidden]", unquote(text))
 

@@ -1,7 +1,8 @@
 """Serving under gunicorn (`make run`): an access log that never writes a secret.
 
-A personal sign-in link carries its secret in the path (`/signin/<secret>`), and a link
-that was opened but not confirmed still works; gunicorn's access log would keep it in
+A personal sign-in link carries its secret in the path (`/signin/<secret>`), as does an
+organizer's password-reset link (`/organizer/reset/<secret>`), and a link that was opened
+but not confirmed still works; gunicorn's access log would keep it in
 plain text for anyone who reads the log. The secret is replaced before a line is written,
 and request and response headers (cookies) are never offered to the log format.
 """

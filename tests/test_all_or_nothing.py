@@ -12,6 +12,7 @@ from kithmeet.errors import DomainError
 from kithmeet.events import services as events
 from kithmeet.extensions import db
 from kithmeet.followup import drafts
+from kithmeet.organizer import passwords, twofactor
 from kithmeet.organizer import services as organizers
 from kithmeet.people import identity
 from kithmeet.people import services as people
@@ -83,8 +84,19 @@ CASES = {
                                     "organizer_exists"),
     "setup: setup_done": (lambda w: organizers.complete_setup(organizers.setup_code(), "x@example.org",
                                                               "a long enough password"), "setup_done"),
-    "sign-in: bad_credentials": (lambda w: organizers.authenticate("org@example.org", "wrong password"),
+    # An unknown email: a wrong password for a real account is counted on purpose (lockout.py).
+    "sign-in: bad_credentials": (lambda w: organizers.authenticate("nobody@example.org", "wrong password"),
                                  "bad_credentials"),
+    "change password: weak_password": (lambda w: passwords.change_password(w["organizer"], "a long enough password",
+                                                                           "short"), "weak_password"),
+    "reset: bad_reset_link": (lambda w: passwords.reset_password("not-a-secret", "a long enough password"),
+                              "bad_reset_link"),
+    "two-factor: two_factor_not_started": (lambda w: twofactor.turn_on(w["organizer"], "123456"),
+                                           "two_factor_not_started"),
+    "two-factor: two_factor_off": (lambda w: twofactor.turn_off(w["organizer"], "a long enough password", "123456"),
+                                   "two_factor_off"),
+    "two-factor: sign_in_expired": (lambda w: twofactor.complete_sign_in(w["organizer"].id, 0, 1, "123456"),
+                                    "sign_in_expired"),
     # connections
     "connect: self_scan": (lambda w: connections.connect(w["ada"], w["ada"].badge_token), "self_scan"),
     "connect: unknown_badge": (lambda w: connections.connect(w["ada"], "ZZZZZZZZZZZ"), "unknown_badge"),

@@ -1,4 +1,4 @@
-"""What `make run` serves with: gunicorn's access log never holds a sign-in secret."""
+"""What `make run` serves with: gunicorn's access log never holds a sign-in or reset secret."""
 import socket
 import subprocess
 import sys
@@ -47,16 +47,24 @@ def test_gunicorns_access_log_hides_sign_in_secrets(tmp_path):
                 break  # the server answered (an unknown link is a 404)
             except OSError:
                 time.sleep(0.1)
+        try:  # an organizer's password-reset link
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/organizer/reset/TOPRESETSECRET77", timeout=5)
+        except urllib.error.HTTPError:
+            pass
     finally:
         server.terminate()
         server.wait(timeout=10)
     text = log.read_text()
-    assert "/signin/[hidden]" in text, text
-    assert "TOPSECRETVALUE42" not in text and "COOKIEVALUE99" not in text
+    assert "/signin/[hidden]" in text and "/organizer/reset/[hidden]" in text, text
+    assert "TOPSECRETVALUE42" not in text and "COOKIEVALUE99" not in text and "TOPRESETSECRET77" not in text
 
 
 @pytest.mark.parametrize("line", ["GET /signin/abc-DEF_1?x=1 HTTP/1.1", "GET /%73ignin/abc-DEF_1 HTTP/1.1",
-                                  "GET /signin%2Fabc-DEF_1 HTTP/1.1", "Exception on /signin/abc-DEF_1 [POST]"])
+                                  "GET /signin%2Fabc-DEF_1 HTTP/1.1", "Exception on /signin/abc-DEF_1 [POST]",
+                                  # An organizer's password-reset link, spelled every way too.
+                                  "GET /organizer/reset/abc-DEF_1 HTTP/1.1", "POST /Organizer/%72eset/abc-DEF_1",
+                                  "GET /organizer%2Freset%2Fabc-DEF_1 HTTP/1.1",
+                                  "Exception on /organizer/reset/abc-DEF_1 [POST]"])
 def test_secrets_are_masked_however_the_path_is_spelled(line):
     assert AccessLogger.__mro__[1].__name__ == "Logger"
     masked = mask_secrets(line)

@@ -9,9 +9,23 @@ from ..extensions import db
 ACTION_LABELS = {
     "organizer.created": "Organizer account created",
     "organizer.signed_in": "Signed in",
+    # Account safety: what the organizer's activity page lists beside their event actions.
+    "organizer.sign_in_failed": "Wrong password",
+    "organizer.code_failed": "Wrong two-factor code",
+    "organizer.locked": "Sign-in paused after failed attempts",
+    "organizer.password_changed": "Password changed",
+    "organizer.reset_issued": "Password reset link made",
+    "organizer.password_reset": "Password reset",
+    "organizer.two_factor_on": "Two-factor sign-in turned on",
+    "organizer.two_factor_off": "Two-factor sign-in turned off",
+    "organizer.recovery_code_used": "Recovery code used",
     "event.created": "Event created",
     "event.opened": "Event opened",
     "event.closed": "Event closed",
+    "series.updated": "Series settings changed",
+    # Acting on attendees' reports (kithmeet/reports): entries name the series.
+    "report.resolved": "Report marked resolved",
+    "person.removed_from_series": "Person removed from the series",
 }
 
 
@@ -24,9 +38,12 @@ class AuditEntry(db.Model):
     organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
 
     organizer = relationship("Organizer")
+    event = relationship("Event")
+    series = relationship("Series")
 
     @property
     def label(self):

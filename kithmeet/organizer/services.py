@@ -1,7 +1,11 @@
-"""Organizer accounts: the guarded first-run setup, sign-in, and the CLI's create."""
+"""Organizer accounts: the guarded first-run setup, sign-in (the password step), and the CLI's create.
+
+Passwords change and reset in passwords.py, two-factor sign-in is twofactor.py, and failed
+attempts are counted in lockout.py."""
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -11,9 +15,10 @@ from .. import changelog
 from ..audit import services as audit
 from ..database import transaction
 from ..emails import checked_email, normalize_email
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..instance_files import read_or_create
+from . import lockout
 from .models import Organizer
 
 MIN_PASSWORD = 10
@@ -44,7 +49,7 @@ def existing_setup_code():
         return None
 
 
-def _check_password(password):
+def check_new_password(password):
     if len(password or "") < MIN_PASSWORD or len(password) > MAX_PASSWORD:
         raise DomainError(f"Use {MIN_PASSWORD} to {MAX_PASSWORD} characters for the password.", "weak_password")
 
@@ -59,7 +64,7 @@ def _checked_email(email):
 def create_organizer(email, password):
     """An organizer account. Raises DomainError: bad_email, weak_password, organizer_exists."""
     email = _checked_email(email)
-    _check_password(password)
+    check_new_password(password)
     exists = DomainError("An organizer with that email already exists.", "organizer_exists")
     if db.session.scalar(select(Organizer.id).where(Organizer.email == email)) is not None:
         raise exists
@@ -85,7 +90,7 @@ def complete_setup(code, email, password):
         raise DomainError("That setup code is not right. It is printed in the terminal running kithmeet.",
                           "bad_setup_code")
     email = _checked_email(email)
-    _check_password(password)
+    check_new_password(password)
     path = _setup_code_path()
     claimed = f"{path}.claimed-{secrets.token_hex(8)}"
     try:
@@ -101,12 +106,49 @@ def complete_setup(code, email, password):
     return organizer
 
 
+@dataclass(frozen=True)
+class PasswordChecked:
+    organizer: Organizer
+    needs_code: bool  # two-factor is on: the sign-in is not done until a code is accepted
+
+
 def authenticate(email, password):
+    """Check an organizer's email and password. Returns PasswordChecked: signed in (the
+    failure count reset, audited), or, with two-factor on, waiting for a code.
+    Raises DomainError: bad_credentials, locked.
+
+    An unknown email costs one password hash check, as a wrong password does, and gets the
+    same answer. A wrong password is counted (lockout.py); a locked account answers
+    `locked` whatever the password, after the same hash check.
+    """
     organizer = db.session.scalar(select(Organizer).where(Organizer.email == normalize_email(email)))
-    stored = organizer.password_hash if organizer else _DUMMY_HASH
-    if not check_password_hash(stored, password or "") or organizer is None:
+    right = check_password_hash(organizer.password_hash if organizer else _DUMMY_HASH, password or "")
+    if organizer is None:
         changelog.record("organizer.sign_in_failed", "system")
-        raise DomainError("That email and password don't match an organizer.", "bad_credentials")
+        raise _bad_credentials()
+    lockout.refuse_if_locked(organizer)
+    if not right:
+        with transaction():
+            now_locked = lockout.count_failure(organizer.id, "organizer.sign_in_failed")
+        raise lockout.locked_error() if now_locked else _bad_credentials()
+    if organizer.totp_enabled_at is not None:
+        # Not a success yet: resetting the count here would let whoever knows the password
+        # guess codes forever, four at a time.
+        return PasswordChecked(organizer, needs_code=True)
     with transaction():
+        if not lockout.clear_failures(organizer.id):
+            raise lockout.locked_error()
         audit.record(organizer.id, "organizer.signed_in")
+    return PasswordChecked(organizer, needs_code=False)
+
+
+def _bad_credentials():
+    return DomainError("That email and password don't match an organizer.", "bad_credentials")
+
+
+def organizer_by_email(email):
+    """Raises NotFound: unknown_organizer (only the CLI may say so: pages never tell who has an account)."""
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == normalize_email(email)))
+    if organizer is None:
+        raise NotFound("No organizer has that email.", "unknown_organizer")
     return organizer
