@@ -10,7 +10,7 @@ a receiver never holds another domain's objects.
     person_joined      person_id, event_id          a new person made a profile at an event
     checked_in         person_id, event_id          a person's first check-in at an event
     connection_made    connection_id, person_ids, event_id, scanner_id
-    connection_removed connection_id, person_ids, removed_by
+    connection_removed connection_id, person_ids, removed_by   one side removed (or blocked) it
     event_opened       event_id, organizer_id
     event_closed       event_id, organizer_id
     person_deleted     person_id
@@ -22,7 +22,7 @@ _signals = Namespace()
 person_joined = _signals.signal("person-joined")
 checked_in = _signals.signal("checked-in")
 connection_made = _signals.signal("connection-made")
-# Declared for the services that remove connections and delete accounts (attendee control).
+# Sent by connections.consent.remove and block, once, when the connection leaves a person's list.
 connection_removed = _signals.signal("connection-removed")
 event_opened = _signals.signal("event-opened")
 event_closed = _signals.signal("event-closed")

@@ -1,31 +1,38 @@
-"""The one rule for contact details: a person sees another's contact fields only once the
-two are connected, and then only the fields their owner switched on. Every page, export
-and API response asks here; nothing else decides."""
-from sqlalchemy import and_, or_, select
+"""The one rule for contact details: a person sees another's contact fields only while the two
+are connected (neither has removed or blocked the other) and the owner's side of that
+connection shares them (at once, or once the owner confirmed it: connections/consent.py),
+and then only the fields their owner switched on. Every page, export and API response asks
+here; nothing else decides."""
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from .models import Connection
+from .models import ConnectionSide
 
 
 def visible_to(viewer, people):
     """{person id: [contact fields viewer may see]} for `people` (loaded with their contacts).
 
-    One query however many people: which of them the viewer is connected with.
+    One query however many people: whose sides of a connection with the viewer let them see.
     """
-    people = list(people)
+    people = [person for person in people if person is not None]
     if viewer is None or not people:
         return {person.id: [] for person in people}
     others = [person.id for person in people if person.id != viewer.id]
-    connected = set()
+    showing = set()
     if others:
-        rows = db.session.execute(select(Connection.person_a_id, Connection.person_b_id).where(or_(
-            and_(Connection.person_a_id == viewer.id, Connection.person_b_id.in_(others)),
-            and_(Connection.person_b_id == viewer.id, Connection.person_a_id.in_(others)))))
-        connected = {a if b == viewer.id else b for a, b in rows}
-    return {person.id: [c for c in person.contacts if c.shared and c.value] if person.id in connected else []
+        owner, mine = aliased(ConnectionSide), aliased(ConnectionSide)
+        # Both rows exist only while both people do: deleting an account deletes its sides.
+        showing = set(db.session.scalars(
+            select(owner.person_id)
+            .join(mine, and_(mine.connection_id == owner.connection_id, mine.person_id == viewer.id))
+            .where(owner.person_id.in_(others), owner.shares_contacts.is_(True),
+                   owner.removed_at.is_(None), owner.blocked_at.is_(None),
+                   mine.removed_at.is_(None), mine.blocked_at.is_(None))))
+    return {person.id: [c for c in person.contacts if c.shared and c.value] if person.id in showing else []
             for person in people}
 
 
 def visible_contacts(viewer, person):
     """The contact fields `viewer` may see of `person`."""
-    return visible_to(viewer, [person])[person.id]
+    return visible_to(viewer, [person])[person.id] if person is not None else []

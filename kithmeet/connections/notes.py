@@ -10,7 +10,7 @@ Two ways words arrive, one rule each:
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog
@@ -203,3 +203,14 @@ def edit(person, connection_public_id, *, status=None, private_note=None, privat
         changelog.record("connection.edited", changelog.person(person), connection=side.connection_id,
                          conflict=result.conflict)
     return result
+
+
+def erase_shared_lines(person_ids):
+    """Empty the talked-about line of every encounter these people were part of, in the
+    caller's transaction (account deletion). A line is co-written with no record of who
+    wrote which words, so the whole line goes, the other side's words with it
+    (docs/decisions.md). One statement, however many people and encounters."""
+    theirs = select(Connection.id).where(or_(Connection.person_a_id.in_(person_ids),
+                                             Connection.person_b_id.in_(person_ids)))
+    db.session.execute(update(Encounter).where(Encounter.connection_id.in_(theirs), Encounter.talked_about != "")
+                       .values(talked_about="", updated_at=utcnow()).execution_options(synchronize_session=False))

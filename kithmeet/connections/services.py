@@ -7,16 +7,17 @@ to race: a pair has one connection, an event one encounter per pair, a client id
 import uuid
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import changelog, signals
 from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError
 from ..events import services as events
+from ..events.models import Event
 from ..extensions import db
 from ..people import services as people
-from . import notes
+from . import consent, notes
 from .models import Connection, ConnectionSide, Encounter, Scan
 
 
@@ -26,12 +27,30 @@ def connection_between(person_id, other_id):
         select(Connection).where(Connection.person_a_id == a, Connection.person_b_id == b))
 
 
+def where_to_connect(scanner, target):
+    """(event, existing connection or None) for a scan of `target` by `scanner`, checked without
+    writing: the scanner's open event, which the series' organizers have not removed them from,
+    and the target checked in there too, unless the two met before. Raises DomainError:
+    not_checked_in, event_closed, removed_from_series, not_at_event.
+
+    A block is not a refusal here: a blocked scanner is never told (consent.on_rescan).
+    """
+    event = events.require_open_event(scanner.id)
+    events.ensure_not_removed(scanner.id, event)
+    existing = connection_between(scanner.id, target.id)
+    if existing is None and not events.is_checked_in(target.id, event.id):
+        # Someone holding a photo of a badge must not connect from elsewhere.
+        raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here. "
+                          "Once they check in, scan their badge again.", "not_at_event")
+    return event, existing
+
+
 def connect(scanner, badge_token, *, talked_about="", private_note="", client_id=None):
     """Connect the scanner with the badge's owner at the scanner's current event.
 
     Returns (connection, created). Everything is checked before anything is written, and
     the writes are one transaction. Raises DomainError: unknown_badge, revoked_badge,
-    self_scan, too_long, not_checked_in, event_closed.
+    self_scan, too_long, not_checked_in, event_closed, removed_from_series, not_at_event.
     """
     target = people.person_by_badge(badge_token)
     if target.id == scanner.id:
@@ -48,27 +67,33 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
         # The same scan sent again (a retry, a back button, a sync after the event closed):
         # record nothing new but its words. add_from_scan works out both merges before it
         # writes either, so there is nothing to check ahead of it here.
+        events.ensure_not_removed(scanner.id, db.session.get(Event, earlier.event_id))
         with transaction():
             notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
             changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
         return db.session.get(Connection, earlier.connection_id), False
 
-    event = events.require_open_event(scanner.id)
+    event, existing = where_to_connect(scanner, target)
     now = utcnow()
     a, b = sorted((scanner.id, target.id))
-    existing = connection_between(a, b)
     if existing is not None:  # the rows below are written before the words: measure them first
         notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
+    blocked = False
     with transaction():
         created = insert_if_absent(Connection, {"person_a_id": a, "person_b_id": b, "first_event_id": event.id,
                                                 "created_at": now, "last_met_at": now},
                                    ["person_a_id", "person_b_id"])
         connection = existing or connection_between(a, b)
         connection.last_met_at = now
-        for person_id in (a, b):
-            insert_if_absent(ConnectionSide, {"connection_id": connection.id, "person_id": person_id,
-                                              "status": "to_follow_up", "private_note": "", "updated_at": now},
+        for person in (scanner, target):
+            # Each side starts with its person's sharing choice; only the scanner has seen it yet.
+            insert_if_absent(ConnectionSide, {"connection_id": connection.id, "person_id": person.id,
+                                              "status": "to_follow_up", "private_note": "", "updated_at": now,
+                                              "shares_contacts": person.share_on_connect,
+                                              "acknowledged_at": now if person is scanner else None},
                              ["connection_id", "person_id"])
+        if not created:
+            blocked = consent.on_rescan(connection.id, scanner, target.id, now)
         insert_if_absent(Encounter, {"connection_id": connection.id, "event_id": event.id, "talked_about": "",
                                      "created_at": now, "updated_at": now},
                          ["connection_id", "event_id"])
@@ -80,7 +105,7 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
             signals.connection_made.send(current_app._get_current_object(), connection_id=connection.id,
                                          person_ids=(a, b), event_id=event.id, scanner_id=scanner.id)
         changelog.record("connection.made" if created else "connection.met_again", changelog.person(scanner),
-                         connection=connection.id, event=event.id)
+                         connection=connection.id, event=event.id, blocked=blocked)
     return connection, created
 
 
@@ -95,13 +120,18 @@ def encounters_of(connection):
 
 
 def sides_page(person_id, offset, limit):
-    """(side, connection) rows of the person's list, newest meeting first, and the total."""
+    """(side, connection, other side or None) rows of the person's list, newest meeting first, and
+    the total. Connections the person removed are not on it. The other side is None once that
+    person deleted their account (their side goes with it, and the connection keeps a NULL)."""
+    listed = and_(ConnectionSide.person_id == person_id, ConnectionSide.removed_at.is_(None))
+    other = aliased(ConnectionSide)
     rows = db.session.execute(
-        select(ConnectionSide, Connection).join(Connection, ConnectionSide.connection_id == Connection.id)
-        .where(ConnectionSide.person_id == person_id)
+        select(ConnectionSide, Connection, other).join(Connection, ConnectionSide.connection_id == Connection.id)
+        .outerjoin(other, and_(other.connection_id == Connection.id, other.person_id != person_id))
+        .where(listed)
         .order_by(Connection.last_met_at.desc(), Connection.id.desc())
         .offset(offset).limit(limit)).all()
-    total = db.session.scalar(select(func.count(ConnectionSide.id)).where(ConnectionSide.person_id == person_id))
+    total = db.session.scalar(select(func.count(ConnectionSide.id)).where(listed))
     return rows, total
 
 

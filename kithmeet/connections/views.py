@@ -1,18 +1,30 @@
-"""The scan landing: what a phone camera opens when it reads a badge."""
+"""The scan landing (what a phone camera opens when it reads a badge), and each person's say
+over their connections: the banner that tells them of new ones, the review page, and keep,
+confirm, remove and block."""
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ..auth import current_person
+from ..auth import current_person, person_required
 from ..errors import DomainError
 from ..events import services as events
 from ..formtools import coded
 from ..people import services as people
+from ..redirects import safe_next
 from ..tokens import normalize
-from . import contacts, services
+from . import consent, contacts, review as reviews, services
 from .forms import CodeForm, ConnectForm
 
 bp = Blueprint("connections", __name__)
+
+
+@bp.app_context_processor
+def unseen_connections():
+    # A function, not a number: base.html calls it only for a signed-in person (one COUNT).
+    def count():
+        person = current_person()
+        return consent.pending_count(person) if person is not None else 0
+    return {"unseen_connections": count}
 
 
 @bp.get("/b/<token>")
@@ -62,14 +74,61 @@ def scan(token):
             return redirect(url_for(".scan", token=person.badge_token))
     else:
         try:
-            events.require_open_event(viewer.id)
+            services.where_to_connect(viewer, person)
         except DomainError as error:
             problem = coded(error.code, error.message)
     if not form.client_id.data:
         form.client_id.data = uuid.uuid4().hex
 
     connection = services.connection_between(viewer.id, person.id)
+    mine, theirs = consent.sides(connection, viewer.id) if connection else (None, None)
+    listed = mine is not None and mine.removed_at is None  # one they removed is off their list, here too
     return render_template(
-        "connections/scan.html", person=person, form=form, problem=problem, connection=connection,
-        encounters=services.encounters_of(connection) if connection else [],
+        "connections/scan.html", person=person, form=form, problem=problem,
+        connection=connection if listed else None, reportable=connection,
+        state=consent.state(connection, theirs) if listed else None,
+        encounters=services.encounters_of(connection) if listed else [],
         contacts=contacts.visible_contacts(viewer, person))
+
+
+@bp.get("/connections/review")
+@person_required
+def review():
+    return render_template("connections/review.html", entries=reviews.unseen(current_person()))
+
+
+def _back():
+    """Where a consent button returns to: the page it was on (the review page by default)."""
+    return safe_next(request.form.get("next"), within="/", default=url_for(".review"))
+
+
+@bp.post("/connections/<public_id>/keep")
+@person_required
+def keep(public_id):
+    consent.keep(current_person(), public_id)
+    flash("Kept. You're connected.", "success")
+    return redirect(_back())
+
+
+@bp.post("/connections/<public_id>/confirm")
+@person_required
+def confirm(public_id):
+    consent.confirm(current_person(), public_id)
+    flash("Confirmed. They can now see the contact details you share.", "success")
+    return redirect(_back())
+
+
+@bp.post("/connections/<public_id>/remove")
+@person_required
+def remove(public_id):
+    consent.remove(current_person(), public_id)
+    flash("Removed. They're off your list, and neither of you sees the other's contact details.", "success")
+    return redirect(_back())
+
+
+@bp.post("/connections/<public_id>/block")
+@person_required
+def block(public_id):
+    consent.block(current_person(), public_id)
+    flash("Blocked. They're off your list and can't connect with you again. They are not told.", "success")
+    return redirect(_back())

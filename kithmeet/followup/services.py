@@ -6,7 +6,7 @@ conflicting edit) in a fixed number of queries, and edits go through connections
 """
 from dataclasses import dataclass, field
 
-from ..connections import contacts, notes
+from ..connections import consent, contacts, notes
 from ..connections import services as connections
 from ..connections.models import Connection, ConnectionSide
 from ..people import services as people
@@ -19,10 +19,16 @@ MAX_PAGE = 10_000
 class Entry:
     connection: Connection
     side: ConnectionSide
-    other: object
+    other: object  # None once they deleted their account
     encounters: list = field(default_factory=list)  # newest first
     contacts: list = field(default_factory=list)  # what the contact rule lets this person see
     draft: object = None  # this person's unsaved words for the shared line, after a conflict
+    state: str = consent.CONNECTED  # or consent.NO_LONGER_CONNECTED, consent.ACCOUNT_DELETED
+
+    @property
+    def first(self):
+        """The first meeting (where "someone you met" was met), or None if its event is gone."""
+        return self.encounters[-1] if self.encounters else None
 
     @property
     def conflicted(self):
@@ -64,14 +70,17 @@ def followup_page(person, number=1, size=50):
     rows = rows[:size]
     if not rows:
         return Page([], number, False, total)
-    others = people.persons_with_details([connection.other_id(person.id) for _, connection in rows])
-    encounters = connections.encounters_by_connection([connection.id for _, connection in rows])
+    # An account deleted since leaves None here: the entry stays, without its person.
+    others = people.persons_with_details([other_id for _, connection, _ in rows
+                                          if (other_id := connection.other_id(person.id)) is not None])
+    encounters = connections.encounters_by_connection([connection.id for _, connection, _ in rows])
     visible = contacts.visible_to(person, others.values())
-    waiting = drafts.for_connections(person.id, [connection.id for _, connection in rows])
+    waiting = drafts.for_connections(person.id, [connection.id for _, connection, _ in rows])
     entries = []
-    for side, connection in rows:
-        other = others[connection.other_id(person.id)]
-        entries.append(Entry(connection, side, other, encounters.get(connection.id, []), visible[other.id],
-                             waiting.get(connection.id)))
+    for side, connection, other_side in rows:
+        other = others.get(connection.other_id(person.id))
+        entries.append(Entry(connection, side, other, encounters.get(connection.id, []),
+                             visible[other.id] if other is not None else [], waiting.get(connection.id),
+                             consent.state(connection, other_side if other is not None else None)))
     return Page(entries, number, has_next, total)
 

@@ -30,6 +30,10 @@ class ProfileForm(Form):
     website = StringField("Website", filters=[strip], render_kw={"autocomplete": "url", "inputmode": "url"},
                           validators=[Optional(), at_most(200), no_controls()])
     share_website = BooleanField("Share with people I connect with", default=True)
+    # Unticked (and absent) means the default: contacts show as soon as someone connects.
+    confirm_before_sharing = BooleanField(
+        "Ask me first", description="Show my contact details to someone only after I confirm our connection. "
+                                    "Otherwise they see the ones I share as soon as we connect.")
     nonce = HiddenField()
 
     prompt_fields = ()
@@ -58,7 +62,7 @@ class ProfileForm(Form):
             name=self.name.data, pronouns=self.pronouns.data or "", headline=self.headline.data or "",
             contacts={kind: getattr(self, kind).data or "" for kind in CONTACT_KINDS},
             shared={kind: getattr(self, "share_" + kind).data for kind in CONTACT_KINDS},
-            answers=tuple(self.prompt_answers()))
+            answers=tuple(self.prompt_answers()), share_on_connect=not self.confirm_before_sharing.data)
 
     def contact_rows(self):
         return [(getattr(self, kind), getattr(self, "share_" + kind)) for kind in CONTACT_KINDS]
@@ -81,7 +85,8 @@ def profile_form(prompts, person=None, **kwargs):
 
 
 def _person_data(person, prompt_fields):
-    data = {"name": person.name, "pronouns": person.pronouns, "headline": person.headline}
+    data = {"name": person.name, "pronouns": person.pronouns, "headline": person.headline,
+            "confirm_before_sharing": not person.share_on_connect}
     contacts = {contact.kind: contact for contact in person.contacts}
     for kind in CONTACT_KINDS:
         contact = contacts.get(kind)
@@ -91,3 +96,9 @@ def _person_data(person, prompt_fields):
     for name, label in prompt_fields:
         data[name] = answers.get(label, "")
     return data
+
+
+class DeleteAccountForm(Form):
+    """Deleting an account cannot be undone: the person types a word to confirm (people/erasure.py)."""
+    confirm = StringField("Type DELETE to confirm", filters=[strip], render_kw={"autocomplete": "off"},
+                          validators=[required("Type DELETE to confirm."), at_most(20), no_controls()])

@@ -17,6 +17,9 @@ class Profile:
     contacts: dict = field(default_factory=dict)  # kind -> value; "" or missing removes it
     shared: dict = field(default_factory=dict)  # kind -> shown to connections?
     answers: tuple = ()  # (prompt, answer) pairs in the event's prompt order
+    # Contacts shown at once on connecting (True), or only once this person confirms each
+    # connection (False); None leaves the person's choice as it is (a new person shares at once).
+    share_on_connect: bool | None = None
 
     def cleaned(self):
         """The same profile trimmed and checked; raises DomainError before anything is written."""
@@ -25,7 +28,8 @@ class Profile:
             headline=(self.headline or "").strip(),
             contacts={kind: (value or "").strip() for kind, value in dict(self.contacts).items()},
             shared={kind: bool(value) for kind, value in dict(self.shared).items()},
-            answers=tuple((prompt, (text or "").strip()) for prompt, text in self.answers))
+            answers=tuple((prompt, (text or "").strip()) for prompt, text in self.answers),
+            share_on_connect=None if self.share_on_connect is None else bool(self.share_on_connect))
         if not profile.name:
             raise DomainError("Tell people your name.", "name_required")
         unknown = set(profile.contacts) - set(CONTACT_KINDS)

@@ -30,6 +30,8 @@ def _hash_secret(secret):
 def _apply_profile(person, profile):
     """Copy a cleaned Profile onto a person, in the caller's transaction."""
     person.name, person.pronouns, person.headline = profile.name, profile.pronouns, profile.headline
+    if profile.share_on_connect is not None:
+        person.share_on_connect = profile.share_on_connect
 
     existing = {contact.kind: contact for contact in person.contacts}
     for kind in CONTACT_KINDS:
@@ -72,9 +74,12 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
     `nonce` is the join form's one-time id, honoured only when it is the one this browser
     was given (`issued_nonce`): the same form sent twice returns the person the first send
     made, but a copy of the form sent from elsewhere never signs anyone in as that person.
-    Raises DomainError: event_not_open, event_closed, name_required, too_long, bad_contact.
+    Raises DomainError: event_not_open, event_closed, removed_from_series, name_required,
+    too_long, bad_contact.
     """
     events.ensure_joinable(event)
+    if person is not None:
+        events.ensure_not_removed(person.id, event)  # check_in refuses too; this says so before any write
     profile = profile.cleaned()
     nonce = nonce if nonce and nonce == issued_nonce else None
     if person is None:

@@ -1,0 +1,1 @@
+"""Reports: an attendee tells a series' organizers about another person's conduct."""
