@@ -1,7 +1,7 @@
 """Joining an event, the badge page, and personal sign-in links."""
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from ..auth import current_person, person_required, sign_in_person, sign_out_person
 from ..errors import DomainError
@@ -10,8 +10,8 @@ from ..formtools import coded
 from ..redirects import safe_next
 from ..tokens import grouped, normalize
 from ..urls import external_url
-from . import services
-from .forms import profile_form
+from . import erasure, export, services
+from .forms import DeleteAccountForm, profile_form
 
 bp = Blueprint("people", __name__)
 
@@ -19,6 +19,9 @@ bp = Blueprint("people", __name__)
 @bp.get("/j/<code>")
 def join_lowercase(code):
     return redirect(url_for(".join", code=normalize(code), next=request.args.get("next")), 301)
+
+
+REMOVED = "The organizers of this series have removed you from their events, so you can't join here."
 
 
 @bp.route("/J/<code>", methods=["GET", "POST"])
@@ -31,6 +34,8 @@ def join(code):
     if request.method == "GET":
         # The nonce is honoured only from the browser it was given to: it must not sign anyone in elsewhere.
         form.nonce.data = session["join_nonce"] = uuid.uuid4().hex
+        if person is not None and events.is_removed_from_series(person.id, event.series_id):
+            form.form_errors.append(coded("removed_from_series", REMOVED))  # said before they fill it in
     if form.validate_on_submit():
         try:
             joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data,
@@ -78,7 +83,9 @@ def signin(secret):
     if request.method == "POST":
         person = services.redeem_signin_secret(secret)
         sign_in_person(person)
-        flash(f"Signed in as {person.name}.", "success")
+        # No name here: a flash waits in the server-side session until shown, and a session
+        # must hold ids only (a deleted account's name must not outlive it there).
+        flash("You're signed in.", "success")
         return redirect(url_for(".badge"))
     person = services.person_by_signin_secret(secret)
     return render_template("people/signin.html", person=person), 200, {"Cache-Control": "no-store"}
@@ -98,3 +105,50 @@ def signout():
     sign_out_person()
     flash("Signed out on this device.", "info")
     return redirect(url_for("home.index"))
+
+
+# Your account: download everything kithmeet holds about you, or delete it all.
+
+def _download(body, filename, mimetype):
+    return current_app.response_class(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/account")
+@person_required
+def account():
+    return render_template("people/account.html", person=current_person())
+
+
+@bp.get("/account/my-data.json")
+@person_required
+def export_data():
+    return _download(export.json_document(current_person()), "kithmeet-my-data.json", "application/json")
+
+
+@bp.get("/account/people-i-met.vcf")
+@person_required
+def export_people():
+    return _download(export.people_vcards(current_person()), "kithmeet-people-i-met.vcf", "text/vcard")
+
+
+@bp.get("/account/my-card.vcf")
+@person_required
+def export_own_card():
+    return _download(export.own_vcard(current_person()), "kithmeet-my-card.vcf", "text/vcard")
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@person_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            erasure.delete_account(current_person(), form.confirm.data)
+        except DomainError as error:
+            form.confirm.errors = [*form.confirm.errors, coded(error.code, error.message)]
+        else:
+            sign_out_person()  # other devices' sign-ins name a person who no longer exists
+            flash("Your account and everything kithmeet held about you are deleted.", "success")
+            return redirect(url_for("home.index"))
+    return render_template("people/account_delete.html", form=form, word=erasure.CONFIRM_WORD)
