@@ -33,7 +33,7 @@ def create_app(config=None, instance_path=None):
 
 
 def register_extensions(app):
-    from . import database, ratelimits, security
+    from . import database, ratelimits, security, sessions
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -44,8 +44,10 @@ def register_extensions(app):
     ratelimits.init_app(app)  # before CSRF: posts with bad tokens count against the limit too
     csrf.init_app(app)
     security.init_app(app)
+    sessions.init_app(app)
 
     from . import auth, changelog
+    from .reports import models as _report_models  # noqa: F401  (tables the migrations know)
 
     auth.init_app(app)
     changelog.init_app(app)
@@ -58,8 +60,9 @@ def register_blueprints(app):
     from .home import bp as home_bp
     from .organizer.views import bp as organizer_bp
     from .people.views import bp as people_bp
+    from .reports.views import bp as reports_bp
 
-    for bp in (home_bp, organizer_bp, people_bp, badges_bp, connections_bp, followup_bp):
+    for bp in (home_bp, organizer_bp, people_bp, badges_bp, connections_bp, followup_bp, reports_bp):
         app.register_blueprint(bp)
 
 

@@ -1,4 +1,4 @@
-"""`flask --app app <command>`: create-organizer, setup-code, demo."""
+"""`flask --app app <command>`: create-organizer, setup-code, reset-password, demo, purge."""
 import logging
 import os
 
@@ -44,6 +44,26 @@ def init_app(app):
         click.echo(f"First run: open {external_url('organizer.setup', _local_base())} and enter the setup code "
                    f"{services.setup_code()}")
 
+    @app.cli.command("reset-password")
+    @click.argument("email")
+    @click.option("--two-factor-off", is_flag=True,
+                  help="Also turn two-factor sign-in off, for an organizer who lost their phone and recovery codes.")
+    def reset_password(email, two_factor_off):
+        """Print a one-time link that sets a new password for the organizer with EMAIL (valid 1 hour)."""
+        from .organizer import passwords, services, twofactor
+
+        try:
+            organizer = services.organizer_by_email(email)
+            if two_factor_off:
+                twofactor.turn_off_from_the_server(organizer)
+                click.echo(f"Two-factor sign-in is off for {organizer.email}; every sign-in has ended.")
+        except DomainError as error:
+            raise click.ClickException(f"{error.message} [{error.code}]") from None
+        secret = passwords.issue_reset_secret(organizer, actor="cli")
+        valid = int(passwords.RESET_VALID_FOR.total_seconds() // 60)
+        click.echo(f"Open this link to choose a new password for {organizer.email}. It works once, for {valid} "
+                   f"minutes, and signs the account out everywhere:\n{passwords.reset_link(secret, _local_base())}")
+
     @app.cli.command("demo")
     def demo():
         """Seed a demo series, an open event and attendees; print each attendee's sign-in link."""
@@ -66,6 +86,21 @@ def init_app(app):
                    "one's badge link from the other:")
         for person, secret in attendees:
             click.echo(f"  {person.name:<16}  {external_url('people.signin', base, secret=secret)}")
+
+    @app.cli.command("purge")
+    @click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+    def purge(dry_run):
+        """Delete attendees whose data has passed their series' retention. Run it daily."""
+        from . import database, sessions
+        from .people import retention
+
+        now = database.utcnow()
+        counts = retention.expiring(now) if dry_run else retention.purge(now)
+        # Counts only: who was deleted is nobody's business, not even the log's.
+        click.echo(f"{'Would remove' if dry_run else 'Removed'} {counts.people} people, their side of "
+                   f"{counts.connections} connections and {counts.check_ins} check-ins.")
+        if not dry_run:
+            click.echo(f"Removed {sessions.purge_expired()} expired sessions.")
 
     @app.shell_context_processor
     def shell_context():

@@ -31,6 +31,11 @@ LIMITS = {
     "people.signin": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
     "organizer.login": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
     "organizer.setup": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
+    # Two-factor codes and reset links are guessed like passwords: the same budget.
+    "organizer.login_code": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
+    "organizer.reset_password": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
+    # Reports reach the organizers' inbox: one person cannot flood it.
+    "reports.new": [("report", "RATELIMIT_REPORT", {"POST"}, "person")],
 }
 
 

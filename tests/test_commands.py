@@ -51,6 +51,58 @@ def test_demo_seeds_attendees_with_working_sign_in_links(app, runner):
     assert "password" not in again.output
 
 
+def test_reset_password_prints_a_one_time_link_for_an_hour(app, runner, make_organizer):
+    import hashlib
+
+    from werkzeug.security import check_password_hash
+
+    organizer = make_organizer("org@example.org", "the old password")
+    result = runner.invoke(args=["reset-password", "ORG@example.org"])
+    assert result.exit_code == 0, result.output
+    link = re.search(r"http://127\.0\.0\.1:5000(/organizer/reset/(\S+))$", result.output, re.MULTILINE)
+    path, secret = link.group(1), link.group(2)
+    db.session.expire_all()
+    stored = db.session.get(Organizer, organizer.id)
+    assert stored.reset_secret_hash == hashlib.sha256(secret.encode()).hexdigest()  # the secret itself is not kept
+    client = app.test_client()
+    assert client.get(path).status_code == 200
+    assert client.submit(path, data={"password": "the new password", "confirm_password": "the new password"}
+                         ).location == "/organizer/login"
+    db.session.expire_all()
+    assert check_password_hash(db.session.get(Organizer, organizer.id).password_hash, "the new password")
+    assert client.get(path).status_code == 404  # once
+    unknown = runner.invoke(args=["reset-password", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "[unknown_organizer]" in unknown.output
+
+
+def test_reset_password_can_turn_two_factor_off_for_a_lost_phone(app, runner, make_organizer):
+    import pyotp
+
+    from kithmeet.audit.models import AuditEntry
+    from kithmeet.organizer import twofactor
+    from kithmeet.organizer.models import RecoveryCode
+
+    organizer = make_organizer("org@example.org", "the old password")
+    twofactor.start(organizer)
+    twofactor.turn_on(organizer, pyotp.TOTP(organizer.totp_secret).now())
+    generation = db.session.get(Organizer, organizer.id).session_generation
+    assert runner.invoke(args=["reset-password", "org@example.org"]).exit_code == 0
+    assert twofactor.is_on(db.session.get(Organizer, organizer.id))  # a reset alone leaves the code asked for
+    result = runner.invoke(args=["reset-password", "org@example.org", "--two-factor-off"])
+    assert result.exit_code == 0 and "/organizer/reset/" in result.output, result.output
+    db.session.expire_all()
+    stored = db.session.get(Organizer, organizer.id)
+    assert not twofactor.is_on(stored) and stored.totp_secret is None
+    assert stored.session_generation == generation + 1  # every sign-in ended
+    assert db.session.scalar(select(func.count(RecoveryCode.id))) == 0
+    assert db.session.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(1)) in (
+        "organizer.reset_issued", "organizer.two_factor_off")
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == "organizer.two_factor_off")) == 1
+    again = runner.invoke(args=["reset-password", "org@example.org", "--two-factor-off"])
+    assert again.exit_code != 0 and "[two_factor_off]" in again.output
+
+
 @BOTH_DATABASES
 def test_migrations_build_the_same_schema_as_the_models(tmp_path, database_url):
     from flask_migrate import upgrade
@@ -81,3 +133,35 @@ def test_demo_links_from_a_server_listening_everywhere_point_at_this_machine(run
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8000/signin/" in result.output and "0.0.0.0" not in result.output
+
+
+def test_purge_deletes_expired_attendees_and_prints_counts_never_names(app, runner, make_event, make_person,
+                                                                     monkeypatch):
+    from datetime import datetime
+
+    from kithmeet import database
+    from kithmeet.connections import services as connections
+    from kithmeet.sessions import WebSession
+
+    event = make_event()  # starts 26 November 2026, 19:00; its series keeps data for 12 months
+    ada, bo = make_person("Ada Okafor", event=event), make_person("Bo Ångström", event=event)
+    connections.connect(ada, bo.badge_token)
+    db.session.add(WebSession(id_hash="0" * 64, data=b"", expires_at=datetime(2020, 1, 1)))
+    db.session.commit()
+
+    def run(*args, at):
+        monkeypatch.setattr(database, "utcnow", lambda: at)
+        result = runner.invoke(args=["purge", *args])
+        assert result.exit_code == 0, result.output
+        assert "Ada" not in result.output and "Bo" not in result.output
+        return result.output
+
+    assert run(at=datetime(2027, 11, 26, 19, 0)) == ("Removed 0 people, their side of 0 connections and 0 "
+                                                     "check-ins.\nRemoved 1 expired sessions.\n")
+    assert db.session.scalar(select(func.count(Person.id))) == 2
+    assert run("--dry-run", at=datetime(2027, 11, 27)) == \
+        "Would remove 2 people, their side of 1 connections and 2 check-ins.\n"
+    assert db.session.scalar(select(func.count(Person.id))) == 2
+    assert run(at=datetime(2027, 11, 27)).startswith("Removed 2 people, their side of 1 connections and 2 check-ins.")
+    assert db.session.scalar(select(func.count(Person.id))) == 0
+    assert db.session.scalar(select(func.count(Connection.id))) == 0

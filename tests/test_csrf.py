@@ -4,18 +4,22 @@ The test walks the app's URL map, so a new POST/PUT/PATCH/DELETE route fails her
 listed in ROUTES (who may send it, with which fields) and its URL arguments can be filled.
 """
 import re
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Callable
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
 from kithmeet.connections import services as connections
 from kithmeet.extensions import db
+from kithmeet.organizer import passwords
 from kithmeet.organizer import services as organizers
 from kithmeet.people import services as people
+from kithmeet.reports import services as reports
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 PASSWORD = "a long enough password"  # make_organizer's default
@@ -73,6 +77,22 @@ def followup_fields(site, client):
             f"{pid}-status": "followed_up"}
 
 
+def totp_code(site, steps):
+    """The organizer's authenticator code `steps` time steps from now (any code while none is set up)."""
+    db.session.expire_all()
+    secret = site.organizer.totp_secret
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps) if secret else "000000"
+
+
+def second_step_then_off(site, client):
+    """A session made while two-factor is on stops at the code step: finish it (with the code
+    after the one that turned it on), then send the next code to turn two-factor off."""
+    db.session.expire_all()  # the sends ran in their own sessions
+    if site.organizer.totp_enabled_at is not None:
+        assert client.submit("/organizer/login/code", data={"code": totp_code(site, 0)}).status_code == 302
+    return {"password": PASSWORD, "code": totp_code(site, 1)}
+
+
 @dataclass
 class Route:
     sessions: tuple  # the sessions that may genuinely send this: "visitor", "attendee", "organizer"
@@ -93,6 +113,15 @@ ROUTES = {
     "organizer.new_event": Route(("organizer",), lambda s, _: {
         "series": "Thursday Gathering", "name": "Forged event", "starts_at": "2026-12-03T19:00", "venue": "",
         "description": "", "prompt_0": "Ask me about", "prompt_1": "", "prompt_2": ""}),
+    # Organizer account safety. Two-factor is turned on and off again before any other organizer
+    # send: a session made while it is on stops at the code step. The password stays PASSWORD.
+    "organizer.change_password": Route(("organizer",), lambda s, _: {
+        "current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD}),
+    "organizer.start_two_factor": Route(("organizer",)),
+    "organizer.confirm_two_factor": Route(("organizer",), lambda s, _: {"code": totp_code(s, -1)}, status=200),
+    "organizer.disable_two_factor": Route(("organizer",), second_step_then_off),
+    "organizer.login_code": Route(("visitor",), writes=False),  # without a password first: back to sign-in
+    "organizer.reset_password": Route(("visitor",), lambda s, _: {"password": PASSWORD, "confirm_password": PASSWORD}),
     "people.join": Route(("visitor", "attendee", "organizer"), lambda s, _: {
         "name": "Forged Name", "email": "forged@example.org", "share_email": "y"}),
     "people.signin_link": Route(("attendee",), status=200),
@@ -101,10 +130,23 @@ ROUTES = {
     "people.sign_out_everywhere": Route(("attendee",)),
     "people.signout": Route(("attendee",), writes=False),
     "connections.typed_code": Route(("visitor", "attendee"), lambda s, _: {"code": s.bo.badge_token}, writes=False),
+    # Consent: Bo scanned Ada, who shares only after confirming; she keeps, then confirms, before
+    # her own scan of Bo (which would tell the service she has seen it).
+    "connections.keep": Route(("attendee",)),
+    "connections.confirm": Route(("attendee",)),
     "connections.scan": Route(("attendee",), lambda s, _: {
         "talked_about": "forged words", "private_note": "forged note", "client_id": "forged-scan"}),
     "followup.update": Route(("attendee",), followup_fields, prefix=lambda s: s.connection.public_id),
+    "connections.remove": Route(("attendee",)),
+    "connections.block": Route(("attendee",)),  # after a remove, a block still writes
+    "reports.new": Route(("attendee",), lambda s, _: {"reason": "spam", "details": "forged report"}),
+    "reports.resolve": Route(("organizer",)),
+    "reports.remove_person": Route(("organizer",)),
+    "organizer.series_settings": Route(("organizer",), lambda s, _: {
+        "retention_months": "6", "code_of_conduct_url": "https://example.org/conduct"}),
     "organizer.set_status": Route(("organizer",), lambda s, _: {"status": "closed"}),
+    # Deletes Ada, whom the attendee sessions sign in as: keep it last.
+    "people.delete_account": Route(("attendee",), lambda s, _: {"confirm": "DELETE"}),
 }
 
 
@@ -113,7 +155,7 @@ class Site:
 
     def __init__(self, app, signed_in):
         self.app, self.signed_in = app, signed_in
-        self.setup_code = self.organizer = self.event = self.ada = self.bo = self.connection = None
+        self.setup_code = self.organizer = self.event = self.ada = self.bo = self.connection = self.report = None
         self.attacker = self.session("visitor")
 
     def populate(self, make_organizer, make_event, make_person):
@@ -122,7 +164,10 @@ class Site:
         self.event = make_event(self.organizer)
         self.ada = make_person("Ada", event=self.event, contacts={"email": "ada@example.org"})
         self.bo = make_person("Bo", event=self.event)
-        self.connection, _ = connections.connect(self.ada, self.bo.badge_token, talked_about="first words")
+        self.ada.share_on_connect = False  # so confirming her side of the connection writes
+        db.session.commit()
+        self.connection, _ = connections.connect(self.bo, self.ada.badge_token, talked_about="first words")
+        self.report = reports.report(self.ada, self.connection.public_id, reason="spam")
         self.attacker = self.signed_in(make_person("Cy", event=self.event))
 
     def session(self, kind):
@@ -143,12 +188,16 @@ class Site:
         db.session.expire_all()  # the requests ran in their own sessions
         if self.organizer is None:
             return {}  # before setup there is nothing to point at
-        owner = {"organizer": self.event, "followup": self.connection}.get(endpoint.split(".")[0])
+        owner = {"organizer": self.event, "followup": self.connection, "connections": self.connection,
+                 "reports": self.connection}.get(endpoint.split(".")[0])
         return {
             "token": self.bo.badge_token,  # Bo's badge, which Ada scans
             "code": self.event.join_code,  # the open event
-            "secret": people.issue_signin_secret(self.ada) if endpoint == "people.signin" else None,
+            "secret": people.issue_signin_secret(self.ada) if endpoint == "people.signin" else
+            passwords.issue_reset_secret(self.organizer) if endpoint == "organizer.reset_password" else None,
             "public_id": owner.public_id if owner is not None else None,
+            "series": self.event.series.public_id,  # the open event's series
+            "report": self.report.public_id,  # Ada's report of Bo, to the organizer
         }
 
     def url(self, rule, method):

@@ -96,3 +96,89 @@ def test_join_form_with_raw_bytes(site, make_client, raw):
                     + [f"{name}={quote_from_bytes(value)}" for name, value in raw.items()])
     response = client.post(path, data=body.encode(), content_type="application/x-www-form-urlencoded")
     assert response.status_code < 500
+
+
+# Every other form with text in it, found on its own page and driven the same way. The
+# walk's site (tests/test_authorization.py) has an organizer, an open event, Ada and Bo
+# connected, and a report. A new form with text fields fails test_every_text_form_is_driven
+# until it is listed here or has its own test above.
+PAGES = {
+    "organizer.login": ("visitor", lambda w: "/organizer/login"),
+    "organizer.new_event": ("organizer", lambda w: "/organizer/events/new"),
+    "organizer.change_password": ("organizer", lambda w: "/organizer/account/password"),
+    "organizer.reset_password": ("visitor", lambda w: w.url_for("organizer.reset_password")),
+    "organizer.series_settings": ("organizer", lambda w: w.url_for("organizer.series_settings")),
+    "reports.new": ("attendee", lambda w: w.url_for("reports.new")),
+    "people.delete_account": ("attendee", lambda w: "/account/delete"),
+    "organizer.set_status": ("organizer", lambda w: w.url_for("organizer.set_status")),  # a button's value
+}
+# Where else what a form stores is shown, and to whom.
+SHOWN_ON = {
+    "reports.new": ("organizer", lambda w: f"/organizer/series/{w.event.series.public_id}/reports"),
+    "organizer.new_event": ("organizer", lambda w: "/organizer/"),
+    "organizer.series_settings": ("visitor", lambda w: f"/J/{w.event.join_code}"),
+}
+OWN_TESTS = {"people.join", "connections.scan", "followup.update", "connections.typed_code"}
+# Forms with text that only exist part-way through a flow (the code after a right password,
+# the code that turns two-factor on or off), driven in tests/organizer/test_twofactor.py.
+FLOW_ONLY = {"organizer.login_code", "organizer.confirm_two_factor", "organizer.disable_two_factor",
+             "organizer.setup"}
+
+
+@pytest.fixture
+def walk(app, signed_in, make_organizer, make_event, make_person):
+    from .test_authorization import Walk
+
+    site = Walk(app, signed_in)
+    site.populate(make_organizer, make_event, make_person)
+    site.url_for = lambda endpoint: site.url(next(app.url_map.iter_rules(endpoint)), "POST")
+    return site
+
+
+def text_fields(html, action):
+    from .test_csrf import _Forms
+
+    forms = _Forms(html).forms
+    form = forms.get(action, forms.get(""))  # a form without an action posts to its own page
+    return sorted(name for name in form or {} if not name.endswith("csrf_token"))
+
+
+@pytest.mark.parametrize("endpoint", sorted(PAGES))
+def test_other_forms(walk, endpoint):
+    from .test_csrf import FORM_PAGE, ROUTES
+
+    role, page = PAGES[endpoint]
+    client, path = walk.session(role), page(walk)
+    shown = client.get(path)
+    if shown.status_code == 405:  # a button on another page: its fields are the genuine form's
+        fields, form_page = sorted(ROUTES[endpoint].fields(walk, client)), FORM_PAGE
+    else:
+        fields, form_page = text_fields(shown.get_data(as_text=True), path), path
+    assert fields, f"no fields found for {path}"
+    elsewhere = shown_elsewhere(walk, endpoint)
+    genuine = ROUTES[endpoint].fields(walk, client)  # valid values, so one bad field is all that is wrong
+
+    @SETTINGS
+    @given(data=values_for(fields))
+    def drive(data):
+        # The token from a page every session has: a send may use the page up (a reset link).
+        response = client.post(path, data={"csrf_token": csrf(client, FORM_PAGE), **genuine, **data})
+        assert_safe(response, client.get(form_page).get_data(as_text=True), *elsewhere())
+    drive()
+
+
+def shown_elsewhere(walk, endpoint):
+    if endpoint not in SHOWN_ON:
+        return lambda: ()
+    role, page = SHOWN_ON[endpoint]
+    viewer, path = walk.session(role), page(walk)
+    return lambda: (viewer.get(path).get_data(as_text=True),)
+
+
+def test_every_text_form_is_driven(app, walk):
+    from .test_csrf import ROUTES
+
+    genuine = {kind: walk.session(kind) for kind in ("visitor", "attendee", "organizer")}
+    with_text = {endpoint for endpoint, route in ROUTES.items()
+                 if any(not name.endswith(("csrf_token",)) for name in route.fields(walk, genuine[route.sessions[0]]))}
+    assert with_text - set(PAGES) - OWN_TESTS - FLOW_ONLY == set()

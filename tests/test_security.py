@@ -109,6 +109,26 @@ def test_attendee_sign_in_floods_do_not_lock_the_organizer_out(client, make_orga
     assert wrong[-1] == 429
 
 
+def test_two_factor_codes_and_reset_links_share_the_organizer_sign_in_budget(client):
+    codes = [client.post("/organizer/login/code", data={"code": "123456"}).status_code for _ in range(3)]
+    resets = [client.post("/organizer/reset/guess", data={}).status_code for _ in range(2)]
+    assert codes[:2] == [400] * 2 and codes[2:] + resets == [429] * 3  # forged posts count too
+
+
+def test_reports_are_limited_per_attendee(app, make_event, make_person, signed_in):
+    from kithmeet.connections import services as connections
+
+    app.config["RATELIMIT_REPORT"] = "2 per minute"
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    connection, _ = connections.connect(ada, bo.badge_token)
+    client = signed_in(ada)
+    token = client.csrf_token(f"/report/{connection.public_id}")
+    sends = [client.post(f"/report/{connection.public_id}", data={"csrf_token": token, "reason": "spam",
+                                                                  "details": "x"}).status_code for _ in range(3)]
+    assert sends[:2] == [302] * 2 and sends[2] == 429
+
+
 def test_organizer_sees_and_changes_only_own_events(make_organizer, make_event):
     mine, theirs = make_organizer(), make_organizer()
     event = make_event(theirs, status="draft")

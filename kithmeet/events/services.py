@@ -1,6 +1,6 @@
 """Series, events and check-ins. Organizer-facing changes check ownership here."""
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import contains_eager
 
 from .. import changelog, signals
@@ -9,7 +9,7 @@ from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formtools import hidden_characters
-from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series
+from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series, SeriesRemoval
 
 
 DEFAULT_SERIES = "Meetups"
@@ -116,8 +116,10 @@ def ensure_joinable(event):
 
 
 def check_in(person_id, event):
-    """Record presence once, however often the join form is sent. Writes in the caller's transaction."""
+    """Record presence once, however often the join form is sent. Writes in the caller's transaction.
+    Raises DomainError: event_not_open, event_closed, removed_from_series."""
     ensure_joinable(event)
+    ensure_not_removed(person_id, event)
     if insert_if_absent(CheckIn, {"event_id": event.id, "person_id": person_id, "created_at": utcnow()},
                         ["event_id", "person_id"]):
         signals.checked_in.send(current_app._get_current_object(), person_id=person_id, event_id=event.id)
@@ -148,3 +150,53 @@ def require_open_event(person_id):
 
 def checkin_count(event):
     return db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.event_id == event.id))
+
+
+# Removal from a series: an organizer acting on a report (kithmeet/reports) keeps a person away
+# from every event of the series, now and later.
+
+def is_removed_from_series(person_id, series_id):
+    return db.session.scalar(select(SeriesRemoval.id).where(
+        SeriesRemoval.series_id == series_id, SeriesRemoval.person_id == person_id)) is not None
+
+
+def removed_from_series(series_id, person_ids):
+    """Which of `person_ids` the series' organizers removed: one query."""
+    if not person_ids:
+        return set()
+    return set(db.session.scalars(select(SeriesRemoval.person_id).where(
+        SeriesRemoval.series_id == series_id, SeriesRemoval.person_id.in_(set(person_ids)))))
+
+
+def ensure_not_removed(person_id, event):
+    """Refuse (removed_from_series) a person the organizers removed from this event's series."""
+    if is_removed_from_series(person_id, event.series_id):
+        raise DomainError(f"The organizers of {event.series.name} have removed you from their events, so you "
+                          "can't join or connect here.", "removed_from_series")
+
+
+def is_checked_in(person_id, event_id):
+    return db.session.scalar(select(CheckIn.id).where(
+        CheckIn.event_id == event_id, CheckIn.person_id == person_id)) is not None
+
+
+def remove_from_series(organizer, series_id, person_id):
+    """Keep a person away from every event of the organizer's series: their check-ins at its events
+    that have not closed are deleted, and joining, checking in or scanning there is refused from
+    now on (`ensure_not_removed`). Closed events keep their history. Returns whether this call
+    removed them (a repeat changes nothing). Raises NotFound unknown_series for a series that is
+    not the organizer's."""
+    series = db.session.scalar(select(Series).where(Series.id == series_id, Series.organizer_id == organizer.id))
+    if series is None:
+        raise NotFound("There is no such series among yours.", "unknown_series")
+    with transaction():
+        removed = insert_if_absent(SeriesRemoval, {"series_id": series.id, "person_id": person_id,
+                                                   "organizer_id": organizer.id, "created_at": utcnow()},
+                                   ["series_id", "person_id"])
+        if removed:
+            still_open = select(Event.id).where(Event.series_id == series.id, Event.status != "closed")
+            db.session.execute(delete(CheckIn).where(CheckIn.person_id == person_id,
+                                                     CheckIn.event_id.in_(still_open))
+                               .execution_options(synchronize_session=False))
+            audit.record(organizer.id, "person.removed_from_series", series_id=series.id)
+    return removed

@@ -3,7 +3,8 @@ from wtforms import (DateTimeLocalField, EmailField, PasswordField, SelectChoice
 from wtforms.validators import Email, Optional, ValidationError
 
 from ..events.models import DEFAULT_PROMPTS
-from ..formtools import Form, at_most, coded, no_controls, required, strip
+from ..events.series import MAX_URL, RETENTION_MONTHS
+from ..formtools import Form, at_most, coded, no_controls, required, strip, web_url
 from .services import MAX_PASSWORD, MIN_PASSWORD
 
 
@@ -65,3 +66,32 @@ class EventForm(Form):
 class StatusForm(Form):
     """Open or close an event: the buttons on the event page post one of these values."""
     status = SelectField("Status", choices=[SelectChoice("open", "Open"), SelectChoice("closed", "Closed")])
+
+
+def _months(_form, field):
+    low, high = RETENTION_MONTHS
+    value = (field.data or "").strip()
+    if not value.isdecimal() or not low <= int(value) <= high:  # isdecimal: what int() reads
+        raise ValidationError(coded("bad_retention", f"Enter a whole number of months from {low} to {high}."))
+
+
+def _web_address(_form, field):
+    field.data = web_url(field.data)
+
+
+class SeriesSettingsForm(Form):
+    """A series' retention and code-of-conduct link (events/series.py checks both again)."""
+    retention_months = StringField("Keep attendee data for (months)", filters=[strip],
+                                   render_kw={"inputmode": "numeric", "min": RETENTION_MONTHS[0],
+                                              "max": RETENTION_MONTHS[1]},
+                                   validators=[required("Enter a number of months."), _months],
+                                   description="After a person's last event in this series, from "
+                                               f"{RETENTION_MONTHS[0]} to {RETENTION_MONTHS[1]} months. "
+                                               "Coming to any event again starts it anew.")
+    code_of_conduct_url = StringField("Code of conduct link", filters=[strip],
+                                      render_kw={"inputmode": "url", "autocomplete": "url"},
+                                      validators=[Optional(), at_most(MAX_URL), no_controls(), _web_address],
+                                      description="Shown on the join page. Leave empty for none.")
+
+    def months(self):
+        return int(self.retention_months.data)

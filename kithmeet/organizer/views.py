@@ -1,18 +1,22 @@
 """Organizer pages: first-run setup, sign-in, events, and the join poster."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from ..auth import current_organizer, organizer_required, sign_in_organizer, sign_out_organizer
 from ..connections import services as connections
 from ..errors import DomainError
 from ..audit import services as audit
 from ..events import services as events
+from ..events import series as series_service
 from ..formtools import coded
+from ..people import retention
 from ..redirects import safe_next
 from ..urls import external_url
-from . import services
-from .forms import EventForm, LoginForm, SetupForm, StatusForm
+from . import services, twofactor
+from .forms import EventForm, LoginForm, SeriesSettingsForm, SetupForm, StatusForm
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
+# A sign-in waiting for its two-factor code (twofactor.pending_sign_in).
+PENDING_SIGN_IN = "organizer_pending"
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -39,11 +43,14 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            organizer = services.authenticate(form.email.data, form.password.data)
+            checked = services.authenticate(form.email.data, form.password.data)
         except DomainError as error:
             form.form_errors.append(coded(error.code, error.message))
         else:
-            sign_in_organizer(organizer)
+            if checked.needs_code:  # the password was right; a code finishes it (account_views.login_code)
+                session[PENDING_SIGN_IN] = twofactor.pending_sign_in(checked.organizer)
+                return redirect(url_for(".login_code", next=request.args.get("next")))
+            sign_in_organizer(checked.organizer)
             target = safe_next(request.args.get("next"), within="/organizer", default=url_for(".dashboard"))
             return redirect(target)
     return render_template("organizer/login.html", form=form)
@@ -109,3 +116,27 @@ def poster(public_id):
     event = events.event_for_organizer(current_organizer(), public_id)
     return render_template("organizer/poster.html", event=event,
                            join_link=external_url("people.join", code=event.join_code))
+
+
+from . import account_views  # noqa: E402,F401 - the account pages register on bp
+
+
+@bp.route("/series/<series>/settings", methods=["GET", "POST"])
+@organizer_required
+def series_settings(series):
+    organizer = current_organizer()
+    found = series_service.series_for_organizer(organizer, series)
+    form = SeriesSettingsForm(data={"retention_months": str(found.retention_months),
+                                    "code_of_conduct_url": found.code_of_conduct_url})
+    if form.validate_on_submit():
+        try:
+            series_service.update_settings(organizer, series, retention_months=form.months(),
+                                           code_of_conduct_url=form.code_of_conduct_url.data)
+        except DomainError as error:
+            target = form.retention_months if error.code == "bad_retention" else form.code_of_conduct_url
+            target.errors = [*target.errors, coded(error.code, error.message)]
+        else:
+            flash(f"Settings for {found.name} are saved.", "success")
+            return redirect(url_for(".series_settings", series=series))
+    return render_template("organizer/series_settings.html", series=found, form=form,
+                           next_purge=retention.preview(found))

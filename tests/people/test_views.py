@@ -43,7 +43,11 @@ def test_double_submitted_join_makes_one_person(client, make_event):
     data = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
             "nonce": re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1), "name": "Ada"}
     assert client.post(f"/J/{event.join_code}", data=data).status_code == 302
-    assert client.post(f"/J/{event.join_code}", data=data).status_code == 302
+    # Signing in gave the browser a new session and form token, so the copy sent again is
+    # refused; the page says who is signed in and links the badge.
+    again = client.post(f"/J/{event.join_code}", data=data)
+    assert again.status_code == 400 and 'data-code="csrf"' in again.get_data(as_text=True)
+    assert 'data-state="signed-in"' in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Person.id))) == 1
 
 
@@ -213,9 +217,14 @@ def test_a_stale_join_form_sent_after_signing_out_signs_nobody_in_as_its_first_s
             "name": "Vera", "phone": "+1 555 0100"}
     assert client.post(f"/J/{event.join_code}", data=form).status_code == 302
     client.submit("/signout", page="/badge")
-    # The same form, sent again from the same browser (the back button) by whoever uses it next.
+    # The same form, sent again from the same browser (the back button) by whoever uses it
+    # next: signing in and out each began a new session, so its token is refused.
     form["name"] = "Next person"
-    assert client.post(f"/J/{event.join_code}", data=form).status_code == 302
+    stale = client.post(f"/J/{event.join_code}", data=form)
+    assert stale.status_code == 400 and 'data-code="csrf"' in stale.get_data(as_text=True)
+    assert client.get("/badge").status_code == 302  # nobody is signed in
+    # Reloaded, the form makes the next person, not Vera.
+    assert join(client, event, name="Next person").status_code == 302
     badge = client.get("/badge").get_data(as_text=True)
     assert "Next person" in badge and "Vera" not in badge
     assert db.session.scalar(select(func.count(Person.id))) == 2
@@ -226,8 +235,12 @@ def test_a_sign_in_secret_never_travels_in_a_cookie(two_attendees, app):
     response = ada.submit("/badge/sign-in-link", page="/badge")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     secret = re.search(r'value="http://localhost/signin/([^"]+)"', response.get_data(as_text=True)).group(1)
-    session = app.session_interface.get_signing_serializer(app).loads(ada.get_cookie("session").value)
-    assert "person" in session and secret not in str(session)
+    assert secret not in ada.get_cookie("session").value
+    # Nor is it kept in the server-side session the cookie names.
+    from kithmeet.sessions import WebSession
+
+    stored = [app.session_interface.serializer.decode(row.data) for row in db.session.scalars(select(WebSession))]
+    assert any("person" in data for data in stored) and secret not in str(stored)
 
 
 @pytest.mark.parametrize("data,field,code", [
@@ -301,6 +314,21 @@ def test_a_join_form_replayed_later_signs_nobody_in(make_event, make_client, mon
     assert victim.post(f"/J/{event.join_code}", data=form).status_code == 302
     monkeypatch.setattr(people_services, "NONCE_WINDOW", timedelta(seconds=-1))  # the minutes have passed
     attacker.set_cookie("session", cookie)
-    assert attacker.post(f"/J/{event.join_code}", data={**form, "name": "Mallory"}).status_code == 302
-    badge = attacker.get("/badge").get_data(as_text=True)
-    assert "Mallory" in badge and "Victim" not in badge
+    # Joining began a new session: the copied one, and the form token it held, are gone.
+    replayed = attacker.post(f"/J/{event.join_code}", data={**form, "name": "Mallory"})
+    assert replayed.status_code == 400 and 'data-code="csrf"' in replayed.get_data(as_text=True)
+    assert attacker.get("/badge").status_code == 302
+    assert db.session.scalar(select(func.count(Person.id))) == 1
+
+
+def test_a_person_removed_from_the_series_is_told_on_the_join_page(make_organizer, make_event, make_person,
+                                                                   signed_in):
+    from kithmeet.events import services as events
+
+    organizer = make_organizer()
+    event = make_event(organizer)
+    ada = make_person("Ada", event=event)
+    client = signed_in(ada)
+    assert error_codes(client.get(f"/J/{event.join_code}").get_data(as_text=True)) == []
+    events.remove_from_series(organizer, event.series_id, ada.id)
+    assert error_codes(client.get(f"/J/{event.join_code}").get_data(as_text=True)) == ["removed_from_series"]

@@ -1,0 +1,233 @@
+"""Every route, as every role: a visitor, an attendee (Ada), another attendee (Cy, met no
+one), the event's organizer, and another organizer. Each page answers its role as ACCESS
+says, no one sees what is not theirs, and a state change sent by a role that may not make
+it (with that session's own valid CSRF token and the genuine form's fields) changes nothing.
+
+The test walks the app's URL map, so a new route fails here until ACCESS lists it.
+"""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from kithmeet.extensions import db
+from kithmeet.organizer import passwords
+from kithmeet.reports import services as reports
+
+from .test_csrf import FORM_PAGE, PASSWORD, ROUTES, STATE_CHANGING, Site, token_field
+
+ROLES = ("visitor", "attendee", "stranger", "organizer", "other_organizer")
+ATTENDEES = {"attendee", "stranger"}
+ORGANIZERS = {"organizer", "other_organizer"}
+
+# What each role gets from a GET: "ok" (the page, or a redirect to something other than a
+# sign-in), "signin" (sent to sign in: the start page, the organizer login, or a 401), or
+# "hidden" (404: someone else's, and whether it exists is not told).
+EVERYONE = dict.fromkeys(ROLES, "ok")
+ATTENDEE = {role: "ok" if role in ATTENDEES else "signin" for role in ROLES}
+ADA_ONLY = {**ATTENDEE, "stranger": "hidden"}
+ORGANIZER = {role: "ok" if role in ORGANIZERS else "signin" for role in ROLES}
+OWNER_ONLY = {**ORGANIZER, "other_organizer": "hidden"}
+NO_ONE = dict.fromkeys(ROLES, "signin")
+
+ACCESS = {
+    "static": EVERYONE,
+    "home.index": EVERYONE,
+    "badges.badge_svg": EVERYONE,
+    "badges.badge_png": EVERYONE,
+    "badges.join_svg": EVERYONE,
+    "people.join": EVERYONE,
+    "people.join_lowercase": EVERYONE,
+    "people.signin": EVERYONE,  # the link is the authority; its GET only asks for a tap
+    "connections.scan": EVERYONE,  # a stranger gets the public card and a join link
+    "connections.scan_lowercase": EVERYONE,
+    "organizer.login": EVERYONE,
+    "organizer.setup": NO_ONE,  # an organizer exists: setup is over, it leads to sign-in
+    "organizer.reset_password": EVERYONE,  # the reset link is the authority
+    "organizer.login_code": NO_ONE,  # only between a right password and the code
+    "people.badge": ATTENDEE,
+    "people.signin_link": ATTENDEE,
+    "people.account": ATTENDEE,
+    "people.delete_account": ATTENDEE,
+    "people.export_data": ATTENDEE,
+    "people.export_people": ATTENDEE,
+    "people.export_own_card": ATTENDEE,
+    "followup.index": ATTENDEE,
+    "connections.review": ATTENDEE,
+    "reports.new": ADA_ONLY,
+    "organizer.dashboard": ORGANIZER,
+    "organizer.new_event": ORGANIZER,
+    "organizer.account": ORGANIZER,
+    "organizer.activity": ORGANIZER,
+    "organizer.change_password": ORGANIZER,
+    "organizer.confirm_two_factor": ORGANIZER,
+    "organizer.disable_two_factor": ORGANIZER,
+    "organizer.event": OWNER_ONLY,
+    "organizer.poster": OWNER_ONLY,
+    "organizer.series_settings": OWNER_ONLY,
+    "reports.for_series": OWNER_ONLY,
+}
+
+# Who may send each state change; every other role is refused and nothing changes. A
+# connection is Ada's (Cy gets a 404), an event, series or report is its organizer's.
+ANYONE = set(ROLES)
+SENDERS = {
+    "organizer.setup": ANYONE,  # refused to everyone once an organizer exists: checked below
+    "organizer.login": ANYONE,
+    "organizer.login_code": set(),
+    "organizer.reset_password": ANYONE,
+    "people.join": ANYONE,
+    "people.signin": ANYONE,
+    "connections.typed_code": ANYONE,
+    "organizer.logout": ORGANIZERS,
+    "organizer.new_event": ORGANIZERS,
+    "organizer.change_password": ORGANIZERS,
+    "organizer.start_two_factor": ORGANIZERS,
+    "organizer.confirm_two_factor": ORGANIZERS,
+    "organizer.disable_two_factor": ORGANIZERS,
+    "organizer.set_status": {"organizer"},
+    "organizer.series_settings": {"organizer"},
+    "reports.resolve": {"organizer"},
+    "reports.remove_person": {"organizer"},
+    "people.signin_link": ATTENDEES,
+    "people.replace_badge": ATTENDEES,
+    "people.sign_out_everywhere": ATTENDEES,
+    "people.signout": ATTENDEES,
+    "people.delete_account": ATTENDEES,
+    "connections.scan": ATTENDEES,  # Cy scanning Bo is a connection of her own
+    "followup.update": {"attendee"},
+    "connections.keep": {"attendee"},
+    "connections.confirm": {"attendee"},
+    "connections.remove": {"attendee"},
+    "connections.block": {"attendee"},
+    "reports.new": {"attendee"},
+}
+
+# Words only their owners may see: Ada's shared e-mail (Bo and Ada), her private note and
+# the shared line (Ada and Bo), and the report's details (its writer, Ada, and the organizer).
+ADA_EMAIL, ADA_NOTE, SHARED_LINE = "ada@example.org", "a note only Ada reads", "first words"
+REPORT_DETAILS = "details only the organizer reads"
+SEES = {ADA_EMAIL: {"attendee"}, ADA_NOTE: {"attendee"}, SHARED_LINE: {"attendee"},
+        REPORT_DETAILS: {"organizer", "attendee"}}  # Ada wrote the report
+UNTRACKED = {"web_session", "rate_limit_counter"}  # who is signed in, and what was counted
+# Refused by showing a page: someone not signed in who taps Connect gets the public card and
+# a link to join (the same page the GET shows).
+ANSWERED_WITH_A_PAGE = {"connections.scan"}
+
+
+class Walk(Site):
+    def populate(self, make_organizer, make_event, make_person):
+        from kithmeet.connections import notes
+        from kithmeet.people.models import Person
+
+        super().populate(make_organizer, make_event, make_person)
+        self.cy = db.session.scalar(select(Person).where(Person.name == "Cy"))
+        notes.edit(self.ada, self.connection.public_id, private_note=ADA_NOTE, private_note_seen="")
+        self.report = reports.report(self.ada, self.connection.public_id, reason="spam", details=REPORT_DETAILS)
+        self.other = make_organizer("other@example.org", PASSWORD)
+        make_event(self.other, name="Another meetup", series_name="Another series")
+
+    def session(self, kind):
+        if kind == "stranger":
+            client = self.signed_in(self.cy)
+        elif kind == "other_organizer":
+            client = self.app.test_client()
+            assert client.submit("/organizer/login", data={"email": "other@example.org",
+                                                           "password": PASSWORD}).status_code == 302
+        else:
+            return super().session(kind)
+        client.csrf_token(FORM_PAGE)
+        return client
+
+    def arguments(self, endpoint):
+        values = super().arguments(endpoint)
+        if self.organizer is None:
+            return values
+        values.update({
+            "series": self.event.series.public_id,
+            "report": self.report.public_id,
+            "filename": "css/app.css",
+        })
+        if endpoint == "organizer.reset_password":
+            values["secret"] = passwords.issue_reset_secret(self.organizer)
+        if endpoint.startswith(("connections.", "reports.new", "followup.")) and "public_id" in values:
+            values["public_id"] = self.connection.public_id
+        return values
+
+
+def outcome(response):
+    if response.status_code == 401:
+        return "signin"
+    if response.status_code == 404:
+        return "hidden"
+    if response.status_code in (301, 302, 303):
+        location = response.location.split("?")[0]
+        return "signin" if location in ("/", "/organizer/login") else "ok"
+    return "ok" if response.status_code == 200 else f"status {response.status_code}"
+
+
+def tracked():
+    with db.engine.connect() as connection:
+        return {table.name: connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+                for table in db.metadata.sorted_tables if table.name not in UNTRACKED}
+
+
+@pytest.fixture
+def walk(app, signed_in, make_organizer, make_event, make_person):
+    site = Walk(app, signed_in)
+    site.populate(make_organizer, make_event, make_person)
+    return site
+
+
+def rules_of(app, methods):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.methods & methods]
+    listed = ACCESS if methods == {"GET"} else SENDERS
+    unlisted = sorted(f"{rule.endpoint} ({rule.rule})" for rule in rules if rule.endpoint not in listed)
+    assert not unlisted, f"routes the authorization walk does not know: {unlisted}. Say who may use each"
+    return rules
+
+
+def test_every_page_answers_each_role_as_access_says_and_leaks_nothing(app, walk):
+    sessions = {role: walk.session(role) for role in ROLES}
+    wrong = []
+    for rule in rules_of(app, {"GET"}):
+        for role in ROLES:
+            url = walk.url(rule, "GET")
+            response = sessions[role].get(url)
+            response.close()  # static files are sent as open files
+            got = outcome(response)
+            if got != ACCESS[rule.endpoint][role]:
+                wrong.append(f"GET {url} ({rule.endpoint}) as {role}: {got}, expected {ACCESS[rule.endpoint][role]}")
+            body = "" if rule.endpoint == "static" or response.mimetype == "image/png" else response.get_data(True)
+            for words, owners in SEES.items():
+                if role not in owners and words in body:
+                    wrong.append(f"GET {url} ({rule.endpoint}) as {role} shows {words!r}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_state_change_from_a_role_that_may_not_make_it_changes_nothing(app, walk):
+    sessions = {role: walk.session(role) for role in ROLES}
+    genuine = {kind: walk.session(kind) for kind in ("visitor", "attendee", "organizer")}
+    wrong = []
+    for rule in rules_of(app, STATE_CHANGING):
+        route = ROUTES[rule.endpoint]
+        refused = [role for role in ROLES if role not in SENDERS[rule.endpoint]]
+        if rule.endpoint == "organizer.setup":
+            refused = list(ROLES)  # an organizer exists: setup is over for everyone
+        for role in refused:
+            method = sorted(rule.methods & STATE_CHANGING)[0]
+            url = walk.url(rule, method)
+            fields = route.fields(walk, genuine[route.sessions[0]])
+            client = sessions[role]
+            before = tracked()
+            response = client.open(url, method=method,
+                                   data={token_field(walk, route): client.csrf_token(FORM_PAGE), **fields})
+            what = f"{method} {url} ({rule.endpoint}) as {role}"
+            code = re.search(r'data-code="([^"]*)"', response.get_data(as_text=True))
+            answered = rule.endpoint in ANSWERED_WITH_A_PAGE and response.status_code == 200
+            if outcome(response) not in ("signin", "hidden") and response.status_code not in (400, 403, 409) \
+                    and not answered:
+                wrong.append(f"{what}: {response.status_code} {code.group(1) if code else ''}")
+            if tracked() != before:
+                wrong.append(f"{what}: the database changed")
+    assert wrong == [], "\n".join(wrong)
