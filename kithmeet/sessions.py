@@ -9,7 +9,8 @@ id in clear. Here the table is migrated like every other, and a row is found by 
 of the id, so a copy of the database cannot be replayed as cookies.
 
 A session is written when it changes, and otherwise at most once a day to push its expiry
-on: not on every request. A session that no one signed in with is kept for a day.
+on: not on every request. A session that no one signed in with is kept for a day. A write
+never brings back a session that was ended while the request was under way.
 """
 import hashlib
 import random
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from flask_session.base import ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
-from sqlalchemy import LargeBinary, String, bindparam, delete, select, text
+from sqlalchemy import LargeBinary, String, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .database import utcnow
@@ -38,22 +39,32 @@ class WebSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-UPSERT = text("""
-    INSERT INTO web_session (id_hash, data, expires_at) VALUES (:id_hash, :data, :expires_at)
-    ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at
-""").bindparams(bindparam("data", type_=LargeBinary))
-
-
 def _hash(store_id):
     return hashlib.sha256(store_id.encode()).hexdigest()
 
 
-class RefreshDaily:
-    """Write an unchanged session only when its expiry is a day old; a session no one signed in
-    with (not permanent) lives a day on the server and until the browser closes in it."""
+class ServerSessions:
+    """What both stores share: a session is written back only while it still exists (so a
+    request that was under way when its session was signed out cannot bring it back), an
+    unchanged one only when its expiry is a day old, and one no one signed in with (not
+    permanent) lives a day on the server and until the browser closes in it."""
 
     def lifetime(self, app, session):
         return app.permanent_session_lifetime if session.permanent else ANONYMOUS_LIFETIME
+
+    def open_session(self, app, request):
+        sid = request.cookies.get(self.get_cookie_name(app))
+        data = self._retrieve_session_data(self._get_store_id(sid)) if sid and len(sid) <= 100 else None
+        if data is not None:
+            session = self.session_class(data, sid=sid)
+        else:  # no cookie, or an id this store does not hold (ended, expired, or made up): a new id
+            session = self.session_class(sid=self._generate_sid(self.sid_length), permanent=self.permanent)
+        session.stored = data is not None
+        return session
+
+    def regenerate(self, session):
+        super().regenerate(session)
+        session.stored = False  # the new id is written as new; the old one is gone
 
     def save_session(self, app, session, response):
         if session and time.time() - session.get(SAVED_KEY, 0) > REFRESH_AFTER:
@@ -61,7 +72,7 @@ class RefreshDaily:
         super().save_session(app, session, response)
 
 
-class DatabaseSessionInterface(RefreshDaily, ServerSideSessionInterface):
+class DatabaseSessionInterface(ServerSessions, ServerSideSessionInterface):
     # Flask-Session registers its own clean-up for stores without expiry (ttl False); rows
     # here are purged now and then on write instead, and by `flask purge`.
     ttl = None
@@ -80,15 +91,19 @@ class DatabaseSessionInterface(RefreshDaily, ServerSideSessionInterface):
             connection.execute(delete(WebSession).where(WebSession.id_hash == _hash(store_id)))
 
     def _upsert_session(self, session_lifetime, session, store_id):
-        data = self.serializer.encode(session)
+        values = {"id_hash": _hash(store_id), "data": self.serializer.encode(session),
+                  "expires_at": utcnow() + self.lifetime(self.app, session)}
         with db.engine.begin() as connection:
-            connection.execute(UPSERT, {"id_hash": _hash(store_id), "data": data,
-                                        "expires_at": utcnow() + self.lifetime(self.app, session)})
+            if session.stored:  # only while it exists: a sign-out meanwhile deleted it for good
+                connection.execute(update(WebSession).where(WebSession.id_hash == values["id_hash"])
+                                   .values(data=values["data"], expires_at=values["expires_at"]))
+            else:
+                connection.execute(insert(WebSession).values(**values))
         if random.random() < PURGE_CHANCE:
             purge_expired()
 
 
-class RedisInterface(RefreshDaily, RedisSessionInterface):
+class RedisInterface(ServerSessions, RedisSessionInterface):
     def __init__(self, app, url):
         import redis
 
@@ -97,7 +112,10 @@ class RedisInterface(RefreshDaily, RedisSessionInterface):
                          serialization_format="msgpack")
 
     def _upsert_session(self, session_lifetime, session, store_id):
-        super()._upsert_session(self.lifetime(self.app, session), session, store_id)
+        # XX: only if it still exists; NX: a new id never overwrites.
+        self.client.set(store_id, self.serializer.encode(session),
+                        ex=int(self.lifetime(self.app, session).total_seconds()),
+                        xx=session.stored, nx=not session.stored)
 
 
 def purge_expired():

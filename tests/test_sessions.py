@@ -45,6 +45,29 @@ def test_signing_out_ends_the_session_a_copied_cookie_belonged_to(two_attendees,
     assert thief.get("/followup", headers={"Accept": "application/json"}).status_code == 401
 
 
+def write_back_after_sign_out(app, client, cookie):
+    """A request holding the session (opened before the sign-out) changes it and saves it after."""
+    from flask import request
+
+    with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+        under_way = app.session_interface.open_session(app, request)
+    assert under_way.get("person") is not None
+    assert client.submit("/signout", page="/badge").status_code == 302
+    with app.test_request_context():
+        under_way["join_nonce"] = "set by the request under way"  # as every join page does
+        app.session_interface.save_session(app, under_way, app.response_class())
+
+
+def test_a_request_under_way_cannot_bring_a_signed_out_session_back(app, two_attendees, make_client):
+    _, ada, _, _ = two_attendees
+    copied = ada.get_cookie("session").value
+    write_back_after_sign_out(app, ada, copied)
+    thief = make_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/badge").status_code == 302
+    assert id_hash(copied) not in stored_ids()
+
+
 def test_organizer_logout_ends_the_session_a_copied_cookie_belonged_to(client, make_client, make_organizer):
     make_organizer("org@example.org", "the right password")
     client.submit("/organizer/login", data={"email": "org@example.org", "password": "the right password"})
@@ -156,6 +179,13 @@ def test_sessions_in_redis_end_at_sign_out_too(tmp_path, redis_url, make_event):
         assert not store.exists(f"kithmeet:session:{cookie}")
         thief = app.test_client()
         thief.set_cookie("session", cookie)
+        assert thief.get("/badge").status_code == 302
+        # Nor can a request that was under way write it back.
+        join(client, event, name="Ada again")
+        again = client.get_cookie("session").value
+        write_back_after_sign_out(app, client, again)
+        assert not store.exists(f"kithmeet:session:{again}")
+        thief.set_cookie("session", again)
         assert thief.get("/badge").status_code == 302
         db.session.remove()
         db.engine.dispose()
