@@ -84,7 +84,7 @@ def test_reset_password_can_turn_two_factor_off_for_a_lost_phone(app, runner, ma
 
     organizer = make_organizer("org@example.org", "the old password")
     twofactor.start(organizer)
-    twofactor.turn_on(organizer, pyotp.TOTP(organizer.totp_secret).now())
+    twofactor.turn_on(organizer, "the old password", pyotp.TOTP(organizer.totp_secret).now())
     generation = db.session.get(Organizer, organizer.id).session_generation
     assert runner.invoke(args=["reset-password", "org@example.org"]).exit_code == 0
     assert twofactor.is_on(db.session.get(Organizer, organizer.id))  # a reset alone leaves the code asked for
@@ -124,6 +124,56 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path, database_url):
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert diff == []
+        db.engine.dispose()
+
+
+@BOTH_DATABASES
+def test_migrations_downgrade_past_a_deleted_account_and_upgrade_again(tmp_path, database_url):
+    """A connection left with one person cannot return to NOT NULL columns: the downgrade deletes
+    it with its sides, encounters, scans and drafts, so nothing is left pointing at it (SQLite
+    migrates with foreign keys off, and env.py checks them afterwards)."""
+    from datetime import datetime
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import delete, text
+
+    from kithmeet import create_app
+    from kithmeet.connections import services as connections
+    from kithmeet.database import transaction
+    from kithmeet.events import services as events
+    from kithmeet.followup import drafts
+    from kithmeet.people import services as people
+    from kithmeet.people.profile import Profile
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k"},
+                     instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        upgrade()
+        organizer = organizers.create_organizer("org@example.org", "a long enough password")
+        event = events.create_event(organizer, name="Week 1", starts_at=datetime(2026, 11, 26, 19, 0), venue="",
+                                    prompts=["Ask me about"], series_name="Meetup")
+        events.set_status(organizer, event.public_id, "open")
+        ada, bo, cy = (people.join_event(event, Profile(name=name, answers=(("Ask me about", "Kilns"),)))
+                       for name in ("Ada", "Bo", "Cy"))
+        gone, _ = connections.connect(bo, ada.badge_token, talked_about="Kilns")
+        kept, _ = connections.connect(bo, cy.badge_token, talked_about="Bikes")
+        with transaction():
+            drafts.remember(bo.id, gone.id, "Bo's unsaved words")
+        gone_id, kept_id = gone.id, kept.id
+        # Ada's row goes as account deletion takes it: her side and scans with it, her end set NULL.
+        db.session.execute(delete(Person).where(Person.id == ada.id))
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(revision="b7d3e9f0a412")
+        with db.engine.connect() as connection:
+            def ids(sql):
+                return sorted(connection.execute(text(sql)).scalars())
+            assert ids("SELECT id FROM connection") == [kept_id]
+            for table in ("connection_side", "encounter", "scan", "edit_draft"):
+                assert gone_id not in ids(f"SELECT connection_id FROM {table}"), table
+            assert ids("SELECT connection_id FROM connection_side") == [kept_id, kept_id]  # Bo and Cy keep theirs
+        upgrade()
         db.engine.dispose()
 
 

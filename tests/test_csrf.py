@@ -118,7 +118,8 @@ ROUTES = {
     "organizer.change_password": Route(("organizer",), lambda s, _: {
         "current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD}),
     "organizer.start_two_factor": Route(("organizer",)),
-    "organizer.confirm_two_factor": Route(("organizer",), lambda s, _: {"code": totp_code(s, -1)}, status=200),
+    "organizer.confirm_two_factor": Route(("organizer",), lambda s, _: {"password": PASSWORD, "code": totp_code(s, -1)},
+                                          status=200),
     "organizer.disable_two_factor": Route(("organizer",), second_step_then_off),
     "organizer.login_code": Route(("visitor",), writes=False),  # without a password first: back to sign-in
     "organizer.reset_password": Route(("visitor",), lambda s, _: {"password": PASSWORD, "confirm_password": PASSWORD}),

@@ -69,8 +69,9 @@ def scan(token):
             else:  # no connecting here now (event closed, not checked in): say why instead of the form
                 problem = coded(error.code, error.message)
         else:
-            flash(f"You're connected with {person.name}." if created
-                  else f"Added to your connection with {person.name}.", "success")
+            # No name: a flash waits in the stored session until shown, and must not outlive
+            # the person's account (docs/decisions.md). The page it leads to shows who.
+            flash("You're connected." if created else "Added to your connection.", "success")
             return redirect(url_for(".scan", token=person.badge_token))
     else:
         try:

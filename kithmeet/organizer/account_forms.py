@@ -35,7 +35,9 @@ class CodeForm(Form):
 
 
 class SetupCodeForm(Form):
-    """Turning two-factor on: a code made with the new secret proves the app has it."""
+    """Turning two-factor on: the password (a session alone must not turn it on), and a code
+    made with the new secret, which proves the app has it."""
+    password = PasswordField("Password", validators=[required("Enter your password."), at_most(200)])
     code = _code_field(description="The six digits your authenticator app shows now.")
 
 

@@ -26,7 +26,7 @@ def _show(form, field, error):
 @bp.route("/login/code", methods=["GET", "POST"])
 def login_code():
     pending = session.get(PENDING_SIGN_IN)
-    if not (isinstance(pending, list) and len(pending) == 3):
+    if not (isinstance(pending, list) and len(pending) == 4):
         flash("Sign in with your email and password first.", "info")
         return redirect(url_for(".login"))
     form = CodeForm()
@@ -89,9 +89,9 @@ def confirm_two_factor():
     form = SetupCodeForm()
     if form.validate_on_submit():
         try:
-            codes = twofactor.turn_on(organizer, form.code.data)
+            codes = twofactor.turn_on(organizer, form.password.data, form.code.data)
         except DomainError as error:
-            _show(form, form.code if error.code == "bad_code" else None, error)
+            _show(form, {"bad_password": form.password, "bad_code": form.code}.get(error.code), error)
         else:
             sign_in_organizer(organizer)
             # Shown in this response only, never parked in the session; a reload cannot show them again.

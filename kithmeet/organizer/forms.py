@@ -71,7 +71,8 @@ class StatusForm(Form):
 def _months(_form, field):
     low, high = RETENTION_MONTHS
     value = (field.data or "").strip()
-    if not value.isdecimal() or not low <= int(value) <= high:  # isdecimal: what int() reads
+    # The length first: int() refuses a string of more than 4,300 digits with a ValueError.
+    if len(value) > 6 or not value.isdecimal() or not low <= int(value) <= high:  # isdecimal: what int() reads
         raise ValidationError(coded("bad_retention", f"Enter a whole number of months from {low} to {high}."))
 
 

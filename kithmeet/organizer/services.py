@@ -110,6 +110,9 @@ def complete_setup(code, email, password):
 class PasswordChecked:
     organizer: Organizer
     needs_code: bool  # two-factor is on: the sign-in is not done until a code is accepted
+    # False only during a lock: any password goes on to the code step, where only a right one
+    # can finish (twofactor.complete_sign_in), so the answer here tells a guesser nothing.
+    password_right: bool = True
 
 
 def authenticate(email, password):
@@ -119,19 +122,26 @@ def authenticate(email, password):
 
     An unknown email costs one password hash check, as a wrong password does, and gets the
     same answer. A wrong password is counted (lockout.py); a locked account answers
-    `locked` whatever the password, after the same hash check.
+    `locked` to any password, after the same hash check, unless two-factor is on and
+    `lockout.code_step_open` lets every password, right or wrong, go on to the code.
     """
     organizer = db.session.scalar(select(Organizer).where(Organizer.email == normalize_email(email)))
     right = check_password_hash(organizer.password_hash if organizer else _DUMMY_HASH, password or "")
     if organizer is None:
         changelog.record("organizer.sign_in_failed", "system")
         raise _bad_credentials()
+    two_factor = organizer.totp_enabled_at is not None
+    if two_factor and lockout.is_locked(organizer) and lockout.code_step_open(organizer):
+        # With two-factor on, a lock anyone can set must not keep the owner out: a right
+        # password with a right code gets past it. Every password goes on to the code step,
+        # right or wrong (uncounted, as during any lock), so this answer says nothing of it.
+        return PasswordChecked(organizer, needs_code=True, password_right=right)
     lockout.refuse_if_locked(organizer)
     if not right:
         with transaction():
-            now_locked = lockout.count_failure(organizer.id, "organizer.sign_in_failed")
+            now_locked = lockout.count_failure(organizer.id, lockout.PASSWORD_FAILED)
         raise lockout.locked_error() if now_locked else _bad_credentials()
-    if organizer.totp_enabled_at is not None:
+    if two_factor:
         # Not a success yet: resetting the count here would let whoever knows the password
         # guess codes forever, four at a time.
         return PasswordChecked(organizer, needs_code=True)

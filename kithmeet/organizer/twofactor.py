@@ -1,14 +1,17 @@
 """Optional two-factor sign-in with a time-based one-time code (TOTP, RFC 6238, via pyotp).
 
 Turning it on is two steps: `start` stores a new secret, which the account page shows as
-text and as an otpauth:// QR; `turn_on` switches it on once a code from the app matches,
-and returns ten recovery codes (only their SHA-256 is kept, in `recovery_code`). Signing
-in then takes a second step, `complete_sign_in`, within five minutes of the password.
+text and as an otpauth:// QR; `turn_on` switches it on once the password is right and a
+code from the app matches, and returns ten recovery codes (only their SHA-256 is kept, in
+`recovery_code`). Signing in then takes a second step, `complete_sign_in`, within five
+minutes of the password.
 
 A code is accepted once: its time step must be later than `Organizer.totp_last_counter`,
 set by compare-and-set, so a code seen over a shoulder (or sent twice at once) fails the
 second time. A recovery code works in place of a code, once (a conditional UPDATE of its
-`used_at`). Wrong codes count towards the lockout like wrong passwords.
+`used_at`). Wrong codes count towards the lockout like wrong passwords. During a lock a
+right password may still reach the code step, and a right code signs in and clears the lock
+(lockout.code_step_open says when).
 """
 import hashlib
 import hmac
@@ -44,6 +47,10 @@ def is_on(organizer):
 
 def _hash(code):
     return hashlib.sha256(normalize(code).encode()).hexdigest()
+
+
+def _bad_password():
+    return DomainError("That is not your password.", "bad_password")
 
 
 def _bad_code():
@@ -118,14 +125,28 @@ def _accept(organizer, code):
     return True
 
 
-def turn_on(organizer, code):
-    """Switch two-factor on once `code` matches the secret from `start`; every other sign-in
-    ends. Returns the recovery codes, to be shown once. Raises DomainError: two_factor_on,
-    two_factor_not_started, bad_code."""
+def turn_on(organizer, password, code):
+    """Switch two-factor on once the password is right and `code` matches the secret from
+    `start`; every other sign-in ends. Returns the recovery codes, to be shown once.
+    Raises DomainError: two_factor_on, two_factor_not_started, locked, bad_password, bad_code.
+
+    The password, because turning it on signs everyone else out and then asks for codes only
+    this app makes: a stolen session alone must not lock the owner out. A wrong one counts
+    towards the lockout as in `turn_off`; a wrong code does not (the secret is new, there is
+    nothing to guess, and a fumbled setup should not lock anyone out).
+    """
     if is_on(organizer):
         raise DomainError("Two-factor sign-in is already on.", "two_factor_on")
     if not organizer.totp_secret:
         raise DomainError("Start again: set up two-factor sign-in from your account page.", "two_factor_not_started")
+    right_password = check_password_hash(organizer.password_hash, password or "")
+    lockout.refuse_if_locked(organizer)
+    if not right_password:
+        with transaction():
+            now_locked = lockout.count_failure(organizer.id, lockout.PASSWORD_FAILED)
+        db.session.expire(organizer)
+        # Raised after the commit: the failure must stay counted.
+        raise lockout.locked_error() if now_locked else _bad_password()
     step = _matching_step(organizer.totp_secret, re.sub(r"\s", "", code or ""))
     if step is None:
         raise _bad_code()
@@ -162,11 +183,11 @@ def turn_off(organizer, password, code):
     lockout.refuse_if_locked(organizer)
     with transaction():
         if not right_password:
-            refusal = DomainError("That is not your password.", "bad_password")
-            now_locked = lockout.count_failure(organizer.id, "organizer.sign_in_failed")
+            refusal = _bad_password()
+            now_locked = lockout.count_failure(organizer.id, lockout.PASSWORD_FAILED)
         elif not _accept(organizer, code):
             refusal = _bad_code()
-            now_locked = lockout.count_failure(organizer.id, "organizer.code_failed")
+            now_locked = lockout.count_failure(organizer.id, lockout.CODE_FAILED)
         else:
             refusal, now_locked = None, False
             _switch_off(organizer)
@@ -198,30 +219,43 @@ def turn_off_from_the_server(organizer):
     return organizer
 
 
-def pending_sign_in(organizer):
-    """What the session keeps between the password and the code: [organizer id, when the
-    password was right (epoch seconds), session_generation]. No secret: it is no sign-in."""
-    return [organizer.id, int(time.time()), organizer.session_generation]
+def pending_sign_in(organizer, password_right=True):
+    """What the server-side session keeps between the password and the code: [organizer id,
+    when the password was sent (epoch seconds), session_generation, whether it was right].
+    No secret: it is no sign-in, and the browser never sees it."""
+    return [organizer.id, int(time.time()), organizer.session_generation, bool(password_right)]
 
 
-def complete_sign_in(organizer_id, started_at, generation, code):
-    """The second step: the password was right at `started_at` (epoch seconds) for this
-    sign-in `generation`; `code` finishes it. Returns the organizer, signed in (audited, the
-    failure count reset). Raises DomainError: sign_in_expired, locked, bad_code."""
+def complete_sign_in(organizer_id, started_at, generation, password_right, code):
+    """The second step: a password was sent at `started_at` (epoch seconds) for this sign-in
+    `generation`; `code` finishes it if the password was right. Returns the organizer, signed
+    in (audited, the failure count and any lock cleared). Raises DomainError:
+    sign_in_expired, locked, bad_code.
+
+    A wrong password gets here only during a lock (organizer.services.authenticate); it
+    answers `locked`, uncounted, whatever the code, as a right password with a wrong code does.
+
+    During a lock a right code still signs in while `lockout.code_step_open` says so (the
+    lock was set by wrong passwords, which anyone can send); a wrong code is counted and
+    closes that until the lock ends."""
     organizer = db.session.get(Organizer, organizer_id) if isinstance(organizer_id, int) else None
     if (organizer is None or not isinstance(started_at, (int, float)) or not is_on(organizer) or organizer.session_generation != generation
             or not 0 <= time.time() - started_at <= PENDING_SECONDS):
         raise DomainError("That sign-in took too long or has changed: enter your password again.",
                           "sign_in_expired")
-    lockout.refuse_if_locked(organizer)
+    # Read before the check: a failure counted after it must void this sign-in (clear_failures).
+    failures_seen = organizer.failed_sign_ins if lockout.is_locked(organizer) else None
+    if password_right is not True or not lockout.code_step_open(organizer):
+        raise lockout.locked_error()
     with transaction():
         accepted = _accept(organizer, code)
         if accepted:
-            if not lockout.clear_failures(organizer.id):
-                raise lockout.locked_error()  # a lock began meanwhile: the code stays unused
+            if not lockout.clear_failures(organizer.id, failures_seen):
+                # A lock began, or a code failed, meanwhile: the code stays unused.
+                raise lockout.locked_error()
             audit.record(organizer.id, "organizer.signed_in")
         else:
-            now_locked = lockout.count_failure(organizer.id, "organizer.code_failed")
+            now_locked = lockout.count_failure(organizer.id, lockout.CODE_FAILED)
     if not accepted:
         raise lockout.locked_error() if now_locked else _bad_code()
     return organizer

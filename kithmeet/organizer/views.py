@@ -48,7 +48,7 @@ def login():
             form.form_errors.append(coded(error.code, error.message))
         else:
             if checked.needs_code:  # the password was right; a code finishes it (account_views.login_code)
-                session[PENDING_SIGN_IN] = twofactor.pending_sign_in(checked.organizer)
+                session[PENDING_SIGN_IN] = twofactor.pending_sign_in(checked.organizer, checked.password_right)
                 return redirect(url_for(".login_code", next=request.args.get("next")))
             sign_in_organizer(checked.organizer)
             target = safe_next(request.args.get("next"), within="/organizer", default=url_for(".dashboard"))
@@ -82,7 +82,7 @@ def new_event():
         except DomainError as error:
             form.form_errors.append(coded(error.code, error.message))
         else:
-            flash(f"{event.name} is saved as a draft. Open it when you're ready for people to join.", "success")
+            flash("The event is saved as a draft. Open it when you're ready for people to join.", "success")
             return redirect(url_for(".event", public_id=event.public_id))
     return render_template("organizer/event_form.html", form=form,
                            series_names=events.series_names(organizer))
@@ -105,7 +105,7 @@ def set_status(public_id):
     if not form.validate_on_submit():
         raise DomainError("Choose open or closed.", "bad_status")
     event = events.set_status(current_organizer(), public_id, form.status.data)
-    flash(f"{event.name} is {'open: people can join and connect' if event.status == 'open' else 'closed'}.",
+    flash(f"The event is {'open: people can join and connect' if event.status == 'open' else 'closed'}.",
           "success")
     return redirect(url_for(".event", public_id=public_id))
 
@@ -136,7 +136,7 @@ def series_settings(series):
             target = form.retention_months if error.code == "bad_retention" else form.code_of_conduct_url
             target.errors = [*target.errors, coded(error.code, error.message)]
         else:
-            flash(f"Settings for {found.name} are saved.", "success")
+            flash("The settings are saved.", "success")
             return redirect(url_for(".series_settings", series=series))
     return render_template("organizer/series_settings.html", series=found, form=form,
                            next_purge=retention.preview(found))

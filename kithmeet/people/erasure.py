@@ -7,7 +7,8 @@ the retention purge finds it expired (people/retention.py). What goes:
   answers, check-ins, scans made and received, replaced badge codes, their own side of
   every connection (status, private note), their drafts, series removals, and every report
   they filed or that names them (reports/models.py says why);
-- the talked-about line of every encounter they were part of, emptied by connections/notes.py;
+- the talked-about line of every encounter they were part of, emptied by connections/notes.py,
+  and the other person's drafts on those connections (followup/drafts.py), which may quote it;
 - a connection left with no side at all.
 
 What stays: the other person's side of each connection, their private note and status, and
@@ -23,6 +24,7 @@ from ..connections.models import Connection, ConnectionSide
 from ..database import transaction
 from ..errors import DomainError
 from ..extensions import db
+from ..followup import drafts
 from .models import Person
 
 CONFIRM_WORD = "DELETE"
@@ -54,6 +56,7 @@ def erase(person_ids, *, actor):
     for person_id in ids:
         signals.person_deleted.send(app, person_id=person_id)
     notes.erase_shared_lines(ids)
+    drafts.erase_on_connections_of(ids)
     # Connections whose every side belongs to these people: nobody is left to see them.
     others_side = exists().where(ConnectionSide.connection_id == Connection.id, ConnectionSide.person_id.not_in(ids))
     db.session.execute(delete(Connection).where(

@@ -45,7 +45,7 @@ def join(code):
         else:
             session.pop("join_nonce", None)  # spent: a stale copy of this form signs no one in later
             sign_in_person(joined)
-            flash(f"You're checked in at {event.name}.", "success")
+            flash("You're checked in.", "success")
             # Back to the badge that was scanned before joining, if that is where they came from.
             return redirect(safe_next(next_path, within="/B/", default=url_for(".badge")))
     return render_template("people/join.html", event=event, form=form, person=person, next_path=next_path)

@@ -23,8 +23,8 @@ def new(public_id):
             target = {"bad_reason": form.reason}.get(error.code, form.details)
             target.errors = [*target.errors, coded(error.code, error.message)]
         else:
-            flash(f"Thank you. The organizers of {about.event.series.name} will read your report; "
-                  "the person is not told who made it.", "success")
+            flash("Thank you. The series' organizers will read your report; the person is not told "
+                  "who made it.", "success")
             return redirect(url_for("followup.index"))
     return render_template("reports/new.html", form=form, about=about)
 
@@ -48,6 +48,7 @@ def resolve(report):
 @organizer_required
 def remove_person(report):
     found, _ = services.remove_reported(current_organizer(), report)
-    flash(f"{found.reported.name} is removed from {found.series.name}: they can't join, check in or connect at "
-          "its events.", "success")
+    # No name: the flash may wait in the organizer's stored session after the person deletes
+    # their account (docs/decisions.md); the report it leads to shows who.
+    flash("Removed from the series: they can't join, check in or connect at its events.", "success")
     return redirect(url_for(".for_series", series=found.series.public_id, _anchor=f"r-{found.public_id}"))

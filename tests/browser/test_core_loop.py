@@ -77,7 +77,7 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     # Attendee A joins on a phone and keeps the phone number to herself.
     ada = new_context(**PHONE).new_page()
     join(ada, join_link, ADA, share_phone=False)
-    expect(ada.get_by_role("status")).to_contain_text("You're checked in at November meetup.")
+    expect(ada.get_by_role("status")).to_contain_text("You're checked in.")
     expect(ada.get_by_role("heading", level=1)).to_have_text(ADA["name"])
     expect(ada.locator(".badge-prompt")).to_contain_text(ADA["answer"])
     assert image_loaded(ada.locator("img.badge-qr")), "the badge QR did not load"
@@ -100,7 +100,7 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     amina.get_by_label("Private note").fill(PRIVATE_NOTE)
     amina.get_by_role("button", name="Connect", exact=True).tap()
 
-    expect(amina.get_by_role("status")).to_contain_text(f"You're connected with {ADA['name']}.")
+    expect(amina.get_by_role("status")).to_contain_text("You're connected.")
     expect(amina.locator(".connected-banner")).to_have_text("✓ You're connected")
     expect(amina.get_by_role("link", name=ADA["email"])).to_be_visible()
     assert ADA["phone"] not in amina.content(), "A's phone number was not shared but B can see it"
@@ -131,7 +131,7 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     expect(amina.get_by_role("heading", name="Add to your connection")).to_be_visible()
     amina.get_by_label("What did you talk about?").fill(TALKED_ABOUT)
     amina.get_by_role("button", name="Add to our notes", exact=True).tap()
-    expect(amina.get_by_role("status")).to_contain_text(f"Added to your connection with {ADA['name']}.")
+    expect(amina.get_by_role("status")).to_contain_text("Added to your connection.")
     for page in (amina, ada):
         page.goto(base + "/followup")
         expect(page.locator("li.followup-entry")).to_have_count(1)

@@ -30,10 +30,10 @@ def test_turning_two_factor_on_through_the_account_page(signed_in_organizer, org
     html = client.get(start.location).get_data(as_text=True)
     secret = SECRET.search(html).group(1).replace(" ", "")
     assert secret == stored(organizer.id).totp_secret and not twofactor.is_on(stored(organizer.id))
-    wrong = client.submit("/organizer/account/two-factor", data={"code": "12345x"})
+    wrong = client.submit("/organizer/account/two-factor", data={"password": PASSWORD, "code": "12345x"})
     assert field_error(wrong.get_data(as_text=True), "code") == "bad_code"
     assert not twofactor.is_on(stored(organizer.id))
-    shown = client.submit("/organizer/account/two-factor", data={"code": clock.code(secret)})
+    shown = client.submit("/organizer/account/two-factor", data={"password": PASSWORD, "code": clock.code(secret)})
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     codes = RECOVERY.findall(shown.get_data(as_text=True))
     assert len(codes) == 10 and twofactor.is_on(stored(organizer.id))
@@ -42,6 +42,25 @@ def test_turning_two_factor_on_through_the_account_page(signed_in_organizer, org
     assert 'data-two-factor="on"' in account and "Recovery codes left: 10" in account
     assert not any(code in account for code in codes)  # shown once
     assert client.get("/organizer/account/two-factor").location == "/organizer/account"
+
+
+def test_turning_two_factor_on_asks_for_the_password(signed_in_organizer, organizer, clock):
+    client = signed_in_organizer()
+    client.submit("/organizer/account/two-factor/start", page="/organizer/account")
+    page = client.get("/organizer/account/two-factor").get_data(as_text=True)
+    assert '<label class="label" for="password">Password</label>' in page
+    field = re.search(r'<input [^>]*id="password"[^>]*>', page).group(0)
+    assert 'type="password"' in field and 'autocomplete="current-password"' in field
+    secret = stored(organizer.id).totp_secret
+    generation = stored(organizer.id).session_generation
+    wrong = client.submit("/organizer/account/two-factor", data={"password": "not my password",
+                                                                 "code": clock.code(secret)})
+    assert wrong.status_code == 200 and field_error(wrong.get_data(as_text=True), "password") == "bad_password"
+    missing = client.submit("/organizer/account/two-factor", data={"code": clock.code(secret)})
+    assert field_error(missing.get_data(as_text=True), "password") is not None
+    after = stored(organizer.id)
+    assert not twofactor.is_on(after) and after.session_generation == generation and after.failed_sign_ins == 1
+    assert client.get("/organizer/").status_code == 200  # nobody was signed out
 
 
 def test_signing_in_with_two_factor_takes_a_code(client, organizer, two_factor, clock):
@@ -185,4 +204,4 @@ def test_totp_codes_from_a_real_app_match(organizer):
     # The secret is standard base32 an authenticator app takes: pyotp's own check agrees with ours.
     secret = twofactor.start(organizer)
     code = pyotp.TOTP(secret).now()
-    assert pyotp.TOTP(secret).verify(code) and twofactor.turn_on(organizer, code)
+    assert pyotp.TOTP(secret).verify(code) and twofactor.turn_on(organizer, PASSWORD, code)

@@ -79,6 +79,7 @@ def test_the_organizer_sets_retention_and_a_code_of_conduct_link(organizer_clien
     ({"retention_months": "6.5"}, "retention_months", "bad_retention"),
     ({"retention_months": "twelve"}, "retention_months", "bad_retention"),
     ({"retention_months": "²"}, "retention_months", "bad_retention"),  # a digit int() cannot read
+    ({"retention_months": "1" * 5000}, "retention_months", "bad_retention"),  # more digits than int() reads
     ({"retention_months": ""}, "retention_months", "required"),
     ({"code_of_conduct_url": "javascript:alert(1)"}, "code_of_conduct_url", "bad_url"),
     ({"code_of_conduct_url": "https://evil.example\\.example.org/coc"}, "code_of_conduct_url", "bad_url"),

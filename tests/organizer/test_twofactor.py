@@ -31,28 +31,57 @@ def code_of(call):
 def second_step(organizer, code, started_at=None):
     organizer = stored(organizer.id)
     return twofactor.complete_sign_in(organizer.id, twofactor.time.time() if started_at is None else started_at,
-                                      organizer.session_generation, code)
+                                      organizer.session_generation, True, code)
 
 
 def test_two_factor_is_on_only_once_a_code_from_the_new_secret_matches(organizer, clock):
     secret = twofactor.start(organizer)
     assert len(secret) == 32 and not twofactor.is_on(stored(organizer.id))
-    assert code_of(lambda: twofactor.turn_on(organizer, "000000" if clock.code(secret) != "000000" else "111111")) \
-        == "bad_code"
+    wrong = "000000" if clock.code(secret) != "000000" else "111111"
+    assert code_of(lambda: twofactor.turn_on(organizer, PASSWORD, wrong)) == "bad_code"
     assert not twofactor.is_on(stored(organizer.id))
     generation = stored(organizer.id).session_generation
-    codes = twofactor.turn_on(organizer, clock.code(secret))
+    codes = twofactor.turn_on(organizer, PASSWORD, clock.code(secret))
     after = stored(organizer.id)
     assert twofactor.is_on(after) and after.session_generation == generation + 1
     assert len(codes) == len(set(codes)) == 10
     hashes = set(db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.organizer_id == organizer.id)))
     assert hashes == {hashlib.sha256(code.replace("-", "").encode()).hexdigest() for code in codes}
     assert code_of(lambda: twofactor.start(organizer)) == "two_factor_on"
-    assert code_of(lambda: twofactor.turn_on(organizer, clock.code(secret))) == "two_factor_on"
+    assert code_of(lambda: twofactor.turn_on(organizer, PASSWORD, clock.code(secret))) == "two_factor_on"
+
+
+def test_turning_on_needs_the_password(organizer, clock):
+    # A stolen session alone must not turn it on: that would sign the owner out for good.
+    secret = twofactor.start(organizer)
+    generation = stored(organizer.id).session_generation
+    assert code_of(lambda: twofactor.turn_on(organizer, "not my password", clock.code(secret))) == "bad_password"
+    assert code_of(lambda: twofactor.turn_on(organizer, "", clock.code(secret))) == "bad_password"
+    after = stored(organizer.id)
+    assert not twofactor.is_on(after) and after.session_generation == generation
+    assert after.failed_sign_ins == 2  # counted, as a wrong password is everywhere
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.organizer_id == organizer.id, AuditEntry.action == "organizer.sign_in_failed")) == 2
+    assert db.session.scalar(select(func.count(RecoveryCode.id))) == 0
+    # A wrong code with the right password is not counted: the secret is new, nothing to guess.
+    assert code_of(lambda: twofactor.turn_on(organizer, PASSWORD, "12345x")) == "bad_code"
+    assert stored(organizer.id).failed_sign_ins == 2
+
+
+def test_wrong_passwords_on_turning_on_lock_it_like_sign_in(organizer, clock):
+    secret = twofactor.start(organizer)
+    outcomes = [code_of(lambda: twofactor.turn_on(organizer, "not my password", clock.code(secret)))
+                for _ in range(5)]
+    assert outcomes == ["bad_password"] * 4 + ["locked"]
+    # Locked: the right password with a right code waits too, and is not counted.
+    assert code_of(lambda: twofactor.turn_on(organizer, PASSWORD, clock.code(secret))) == "locked"
+    assert not twofactor.is_on(stored(organizer.id)) and stored(organizer.id).failed_sign_ins == 5
+    clock.advance(minutes=1, seconds=1)
+    assert len(twofactor.turn_on(organizer, PASSWORD, clock.code(secret))) == 10
 
 
 def test_turning_on_needs_a_started_secret(organizer, clock):
-    assert code_of(lambda: twofactor.turn_on(organizer, "123456")) == "two_factor_not_started"
+    assert code_of(lambda: twofactor.turn_on(organizer, PASSWORD, "123456")) == "two_factor_not_started"
 
 
 def test_the_code_that_turned_it_on_cannot_sign_in(organizer, two_factor, clock):
@@ -71,7 +100,7 @@ def test_a_code_is_accepted_once(organizer, two_factor, clock):
 @pytest.mark.parametrize("steps,accepted", [(-2, False), (0, True), (1, True), (2, False)])
 def test_a_code_one_time_step_either_side_is_accepted(organizer, clock, steps, accepted):
     secret = twofactor.start(organizer)
-    twofactor.turn_on(organizer, clock.code(secret, -1))
+    twofactor.turn_on(organizer, PASSWORD, clock.code(secret, -1))
     clock.advance(minutes=2)  # that step is now five back: steps -2 … 2 are all later than it
     if accepted:
         assert second_step(organizer, clock.code(secret, steps)).id == organizer.id
@@ -183,4 +212,4 @@ def test_the_qr_carries_the_secret_for_an_authenticator_app(organizer):
 
 def test_pending_sign_in_holds_no_secret(organizer):
     pending = twofactor.pending_sign_in(organizer)
-    assert pending[0] == organizer.id and abs(pending[1] - time.time()) < 5 and len(pending) == 3
+    assert pending[0] == organizer.id and abs(pending[1] - time.time()) < 5 and pending[3] is True and len(pending) == 4

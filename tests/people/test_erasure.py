@@ -20,6 +20,7 @@ from kithmeet.people import erasure, identity
 from kithmeet.people import services as people
 from kithmeet.people.models import Person, RevokedBadge
 from kithmeet.people.profile import Profile
+from kithmeet.reports import services as reports
 from kithmeet.reports.models import Report
 from kithmeet.sessions import WebSession
 
@@ -39,10 +40,12 @@ SHARED_LINE = "zembrowski-shared-line-4471 about kilns"
 BO_SHARED_WORDS = "bo-shared-words-8812"  # Bo's words on a line both wrote: they go too
 CY_SHARED_WORDS = "cy-shared-words-8812"
 DRAFT = "zembrowski-draft-4471"
+# Bo's own draft on their connection, quoting Ada: his, but it holds her words, so it goes too.
+BO_DRAFT = "bo-draft-quoting-zembrowski-8812"
 REPORT_FILED = "zembrowski-report-4471 kept following me"
 REPORT_ABOUT = "cy-report-about-zembrowski-8812"
 TRACES = [NAME, "Zembrowski", IDENTITY, CONTACT_EMAIL, PHONE, "zembrowski-4471.example.org", HEADLINE, ANSWER,
-          PRIVATE_NOTE, SHARED_LINE, BO_SHARED_WORDS, CY_SHARED_WORDS, DRAFT, REPORT_FILED, REPORT_ABOUT]
+          PRIVATE_NOTE, SHARED_LINE, BO_SHARED_WORDS, CY_SHARED_WORDS, DRAFT, BO_DRAFT, REPORT_FILED, REPORT_ABOUT]
 BO_NOTE = "bo-private-note-survives-8812"
 
 
@@ -50,7 +53,7 @@ BO_NOTE = "bo-private-note-survives-8812"
 def world(make_organizer, make_event, make_person, signed_in):
     """Ada (the distinctive strings above) met Bo, Cy and Dee; Dee has deleted her account
     already; Ada filed a report and was reported, replaced her badge, left a draft, and was
-    removed from a series. Returns a dict of people, the event and Ada's two signed-in devices."""
+    removed from a series; Bo left a draft quoting her. Returns a dict of people, the event and Ada's two signed-in devices."""
     organizer = make_organizer()
     event = make_event(organizer)
     ada = make_person(NAME, event=event, headline=HEADLINE, answers=[(event.prompt_labels[0], ANSWER)],
@@ -62,6 +65,9 @@ def world(make_organizer, make_event, make_person, signed_in):
                talked_about_fingerprint=notes.fingerprint(SHARED_LINE))
     # Ada saves over Bo's change from a stale page: her words wait as a draft.
     assert drafts.save_entry(ada, with_bo.public_id, talked_about=DRAFT,
+                             talked_about_fingerprint=notes.fingerprint(SHARED_LINE)).conflict
+    # So does Bo, from a page drawn before his own change: his draft quotes Ada's line.
+    assert drafts.save_entry(bo, with_bo.public_id, talked_about=f"{SHARED_LINE}\n{BO_DRAFT}",
                              talked_about_fingerprint=notes.fingerprint(SHARED_LINE)).conflict
     connections.connect(cy, ada.badge_token, talked_about=CY_SHARED_WORDS)
     with_dee, _ = connections.connect(dee, ada.badge_token, talked_about="dee words")
@@ -153,6 +159,7 @@ def test_deleting_an_account_leaves_no_trace_in_any_column_or_database_file(worl
     # Dee had deleted her account already: nobody is left on that connection, so it is gone.
     assert db.session.get(Connection, world["with_dee"]) is None
     assert count(ConnectionSide) == 2 and count(Connection) == 2  # Bo's and Cy's entries
+    assert count(EditDraft) == 0  # Bo's draft on their connection went with the shared line
     for model, column in ((Person, Person.id), (CheckIn, CheckIn.person_id), (Scan, Scan.scanner_id),
                           (Scan, Scan.scanned_id), (ConnectionSide, ConnectionSide.person_id),
                           (EditDraft, EditDraft.person_id), (Report, Report.reporter_id),
@@ -163,6 +170,35 @@ def test_deleting_an_account_leaves_no_trace_in_any_column_or_database_file(worl
     for device in (phone, laptop):
         assert device.get("/badge").status_code == 302
         assert device.get("/account/my-data.json").status_code == 302
+
+
+def test_a_flash_never_shown_keeps_no_name_of_a_deleted_person(make_organizer, make_event, make_person, signed_in,
+                                                               app):
+    """A flash waits in the stored session (kept up to a year) until a page shows it. Bo's
+    "connected" message and the organizer's "removed" message, never shown, must not keep Ada's
+    name once she deletes her account (docs/decisions.md)."""
+    organizer = make_organizer("org@example.org", "a long enough password")
+    event = make_event(organizer)
+    ada, bo = make_person(NAME, event=event), make_person("Bo", event=event)
+    bo_client = signed_in(bo)
+    connected = bo_client.submit(f"/B/{ada.badge_token}", data={"talked_about": "Kilns", "client_id": "flash-1"})
+    assert connected.status_code == 302  # not followed: the flash waits in Bo's session
+    made = reports.report(bo, db.session.scalar(select(Connection.public_id)), reason="spam")
+    desk = app.test_client()
+    assert desk.submit("/organizer/login", data={"email": "org@example.org",
+                                                 "password": "a long enough password"}).status_code == 302
+    series = event.series.public_id
+    removed = desk.submit(f"/organizer/reports/{made.public_id}/remove-person",
+                          page=f"/organizer/series/{series}/reports")
+    assert removed.status_code == 302  # not followed either
+    decode = current_app.session_interface.serializer.decode
+    waiting = [decode(data)["_flashes"] for data in db.session.scalars(select(WebSession.data))
+               if "_flashes" in decode(data)]
+    assert len(waiting) == 2, waiting  # Bo's and the organizer's, each unshown
+
+    assert signed_in(ada).submit("/account/delete", data={"confirm": "DELETE"}).status_code == 302
+    stored = b"".join(db.session.scalars(select(WebSession.data)))
+    assert [s for s in (NAME, "Zembrowski") if s.encode() in stored] == []
 
 
 def rows(db_state):

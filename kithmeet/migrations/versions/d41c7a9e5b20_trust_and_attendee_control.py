@@ -161,8 +161,13 @@ def downgrade():
     with op.batch_alter_table('connection_side', schema=None) as batch_op:
         for column in ('blocked_at', 'removed_at', 'acknowledged_at', 'shares_contacts'):
             batch_op.drop_column(column)
-    # Connections whose person deleted their account cannot return to NOT NULL columns.
-    op.execute("DELETE FROM connection WHERE person_a_id IS NULL OR person_b_id IS NULL")
+    # Connections whose person deleted their account cannot return to NOT NULL columns. Their
+    # rows go first: SQLite migrates with foreign keys off, so no ON DELETE would remove them,
+    # and env.py's foreign_key_check refuses what would be left pointing at nothing.
+    gone = "person_a_id IS NULL OR person_b_id IS NULL"
+    for table in ('connection_side', 'encounter', 'scan', 'edit_draft'):
+        op.execute(f"DELETE FROM {table} WHERE connection_id IN (SELECT id FROM connection WHERE {gone})")
+    op.execute(f"DELETE FROM connection WHERE {gone}")
     with op.batch_alter_table('connection', schema=None) as batch_op:
         batch_op.drop_constraint('fk_connection_person_a_id_person', type_='foreignkey')
         batch_op.drop_constraint('fk_connection_person_b_id_person', type_='foreignkey')
