@@ -29,11 +29,16 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(FLASK) db upgrade
 
-## Serve on SQLite at http://$(HOST):$(PORT) with gunicorn (threaded workers: browsers hold idle connections).
+## Serve on SQLite at http://$(HOST):$(PORT) with gunicorn (threaded workers: browsers hold idle connections),
+## and the mail worker beside it.
 run: migrate
 	@$(FLASK) setup-code
 	@echo "Try it with demo attendees: $(FLASK) demo   (or: make demo)"
 	@echo "Serving kithmeet at http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo "Mail is sent by the mail worker beside it; without MAIL_SERVER it is written to instance/outbox/"
+	@# The mail worker runs beside gunicorn and stops with it (Ctrl-C, or gunicorn exiting).
+	$(FLASK) mail-worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 8 \
 		--access-logfile - --logger-class kithmeet.serving.AccessLogger app:app
 

@@ -47,6 +47,7 @@ def register_extensions(app):
     sessions.init_app(app)
 
     from . import auth, changelog
+    from .mail import models as _mail_models  # noqa: F401  (tables the migrations know)
     from .reports import models as _report_models  # noqa: F401  (tables the migrations know)
 
     auth.init_app(app)

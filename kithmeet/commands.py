@@ -1,4 +1,5 @@
-"""`flask --app app <command>`: create-organizer, setup-code, reset-password, demo, purge."""
+"""`flask --app app <command>`: create-organizer, setup-code, reset-password, demo, purge,
+send-mail, mail-worker."""
 import logging
 import os
 
@@ -101,6 +102,23 @@ def init_app(app):
                    f"{counts.connections} connections and {counts.check_ins} check-ins.")
         if not dry_run:
             click.echo(f"Removed {sessions.purge_expired()} expired sessions.")
+
+    @app.cli.command("send-mail")
+    @click.option("--limit", default=500, show_default=True, help="Send at most this many messages.")
+    def send_mail(limit):
+        """Send the mail that is due, once (for cron), and print counts."""
+        from .mail import worker
+
+        counts = worker.send_due(limit=limit)
+        click.echo(f"Sent {counts.sent} messages; {counts.retrying} will be retried; {counts.failed} failed for good.")
+
+    @app.cli.command("mail-worker")
+    @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks at the queue.")
+    def mail_worker(poll):
+        """Send mail as it is queued, until stopped (SIGTERM or Ctrl-C). `make run` starts it."""
+        from .mail import worker
+
+        worker.run_forever(poll_seconds=poll)
 
     @app.shell_context_processor
     def shell_context():

@@ -39,6 +39,14 @@ class Defaults:
     FOLLOWUP_PAGE_SIZE = 50
     CHANGELOG_LEVEL = "INFO"  # "WARNING" silences the one-line-per-change log
     MAX_CONTENT_LENGTH = 256 * 1024
+    # Outgoing mail (kithmeet/mail). No MAIL_SERVER: messages are written to instance/outbox/.
+    MAIL_SERVER = ""
+    MAIL_PORT = None  # None: 465 with MAIL_USE_TLS, 587 with MAIL_USE_STARTTLS, else 25
+    MAIL_USE_TLS = False  # TLS from the first byte (port 465)
+    MAIL_USE_STARTTLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_SENDER = "kithmeet <kithmeet@localhost>"
 
 
 ENVIRONMENT = {
@@ -50,7 +58,15 @@ ENVIRONMENT = {
     "KITHMEET_TRUSTED_HOSTS": "TRUSTED_HOSTS",
     "KITHMEET_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "KITHMEET_SESSION_STORE_URI": "SESSION_STORE_URI",
+    "KITHMEET_MAIL_SERVER": "MAIL_SERVER",
+    "KITHMEET_MAIL_PORT": "MAIL_PORT",
+    "KITHMEET_MAIL_USE_TLS": "MAIL_USE_TLS",
+    "KITHMEET_MAIL_USE_STARTTLS": "MAIL_USE_STARTTLS",
+    "KITHMEET_MAIL_USERNAME": "MAIL_USERNAME",
+    "KITHMEET_MAIL_PASSWORD": "MAIL_PASSWORD",
+    "KITHMEET_MAIL_SENDER": "MAIL_SENDER",
 }
+FLAGS = ("TRUST_PROXY", "MAIL_USE_TLS", "MAIL_USE_STARTTLS")  # "1", "true" or "yes" in the environment
 
 
 def apply_environment(config, environ):
@@ -60,8 +76,11 @@ def apply_environment(config, environ):
             config[key] = value
     if isinstance(config.get("TRUSTED_HOSTS"), str):  # comma-separated in the environment
         config["TRUSTED_HOSTS"] = [host.strip() for host in config["TRUSTED_HOSTS"].split(",") if host.strip()]
-    if isinstance(config.get("TRUST_PROXY"), str):
-        config["TRUST_PROXY"] = config["TRUST_PROXY"].lower() in ("1", "true", "yes")
+    for flag in FLAGS:
+        if isinstance(config.get(flag), str):
+            config[flag] = config[flag].lower() in ("1", "true", "yes")
+    if isinstance(config.get("MAIL_PORT"), str):
+        config["MAIL_PORT"] = int(config["MAIL_PORT"])
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
 
 
@@ -85,6 +104,8 @@ def finalize(app):
         # Only scheme and host: badge URLs are upper-cased for a small QR, and paths are
         # case-sensitive, so a path prefix could not survive that.
         config["PUBLIC_URL"] = f"{parts.scheme}://{parts.netloc}"
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_STARTTLS"):
+        raise ValueError("Set MAIL_USE_TLS (port 465) or MAIL_USE_STARTTLS (port 587), not both")
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = public.startswith("https://")
     if not config.get("TRUSTED_HOSTS"):  # unset, or an empty list, which werkzeug reads as "any host"

@@ -1,4 +1,5 @@
-"""flask --app app create-organizer | setup-code | demo, and the migrations."""
+"""flask --app app create-organizer | setup-code | demo | purge | send-mail, and the migrations."""
+import os
 import re
 
 from sqlalchemy import func, inspect, select
@@ -215,3 +216,26 @@ def test_purge_deletes_expired_attendees_and_prints_counts_never_names(app, runn
     assert run(at=datetime(2027, 11, 27)).startswith("Removed 2 people, their side of 1 connections and 2 check-ins.")
     assert db.session.scalar(select(func.count(Person.id))) == 0
     assert db.session.scalar(select(func.count(Connection.id))) == 0
+
+
+def test_send_mail_sends_what_is_due_once_and_prints_counts(app, runner):
+    import socket
+
+    from kithmeet.database import transaction
+    from kithmeet.mail import services as mail
+
+    with transaction():
+        for n in range(3):
+            mail.queue(f"person{n}@example.org", "Hello", "Text")
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 3 messages; 0 will be retried; 0 failed for good." in result.output
+    assert len(os.listdir(os.path.join(app.instance_path, "outbox"))) == 3  # no MAIL_SERVER: the outbox
+
+    with transaction():
+        mail.queue("person9@example.org", "Hello", "Text")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=probe.getsockname()[1])
+    result = runner.invoke(args=["send-mail"])
+    assert "Sent 0 messages; 1 will be retried; 0 failed for good." in result.output

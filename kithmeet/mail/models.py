@@ -1,0 +1,34 @@
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import utcnow
+from ..extensions import db
+from ..tokens import new_code
+
+STATUSES = ("queued", "sent", "failed")
+
+
+class OutgoingMail(db.Model):
+    """One message to one address. `queued` until the worker sends it (`sent`) or gives up
+    after `worker.MAX_ATTEMPTS` (`failed`). `claimed_until` is a worker's lease on it while
+    it sends; `last_error` is a short code, never the server's reply (it names addresses)."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code())
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text, default="{}")  # JSON object: extra header -> value
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,160 @@
+import os
+import signal
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from kithmeet.database import transaction, utcnow
+from kithmeet.extensions import db
+from kithmeet.mail import delivery, services, worker
+from kithmeet.mail.models import OutgoingMail
+
+from ..postgres import BOTH_DATABASES
+
+NOW = datetime(2026, 11, 26, 21, 0)
+
+
+def queue(count, at=NOW):
+    with transaction():
+        mails = [services.queue(f"person{n}@example.org", f"Message {n}", f"Body {n}") for n in range(count)]
+        for mail in mails:
+            mail.created_at = mail.next_attempt_at = at
+    return [mail.public_id for mail in mails]
+
+
+def row(public_id):
+    db.session.remove()
+    return db.session.query(OutgoingMail).filter_by(public_id=public_id).one()
+
+
+def delivered(smtp):
+    return sorted(message["Message-ID"].split("@")[0].lstrip("<") for _, message in smtp.messages)
+
+
+def test_backoff_doubles_and_is_capped_at_an_hour():
+    assert [worker.retry_delay(n) for n in range(1, 9)] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60)]
+
+
+def test_a_server_that_is_down_is_retried_with_backoff_then_delivered(app, smtp):
+    [public_id] = queue(1)
+    now = NOW
+    for attempt, wait in enumerate((1, 2, 4), start=1):
+        counts = worker.send_due(now=now)
+        assert (counts.sent, counts.retrying) == (0, 1)
+        mail = row(public_id)
+        assert (mail.status, mail.attempts, mail.last_error) == ("queued", attempt, "unreachable")
+        assert mail.claimed_until is None
+        assert mail.next_attempt_at == now + timedelta(minutes=wait)
+        # Not due a second before its time, even with the server back.
+        assert worker.send_due(now=mail.next_attempt_at - timedelta(seconds=1)).retrying == 0
+        now = mail.next_attempt_at
+    smtp.start()
+    assert worker.send_due(now=now).sent == 1
+    assert delivered(smtp) == [public_id]
+    mail = row(public_id)
+    assert (mail.status, mail.sent_at, mail.attempts, mail.last_error) == ("sent", now, 3, None)
+
+
+def test_after_eight_failures_a_message_has_failed(app):
+    [public_id] = queue(1)
+    now = NOW
+    for _ in range(7):
+        assert worker.send_due(now=now).retrying == 1
+        now = row(public_id).next_attempt_at
+    counts = worker.send_due(now=now)
+    assert (counts.retrying, counts.failed) == (0, 1)
+    mail = row(public_id)
+    assert (mail.status, mail.attempts, mail.last_error) == ("failed", 8, "unreachable")
+    assert worker.send_due(now=now + timedelta(days=1)).failed == 0  # never tried again
+
+
+@BOTH_DATABASES
+def test_two_workers_at_once_deliver_each_message_exactly_once(app, smtp):
+    smtp.start()
+    public_ids = queue(30)
+    start = threading.Barrier(2)
+    counts, errors = [], []
+
+    def work():
+        try:
+            with app.app_context():
+                start.wait()
+                counts.append(worker.send_due(now=NOW))
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert delivered(smtp) == sorted(public_ids)  # each once: a duplicate would be listed twice
+    assert sum(count.sent for count in counts) == 30
+    db.session.remove()
+    assert {mail.status for mail in db.session.query(OutgoingMail)} == {"sent"}
+
+
+class Killed(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs."""
+
+
+def test_a_worker_killed_mid_queue_leaves_each_message_to_go_exactly_once(app, smtp, monkeypatch):
+    smtp.start()
+    public_ids = queue(10)
+    real_deliver = delivery.deliver
+
+    def dies_at_the_fifth(mail):
+        if len(smtp.messages) == 4:
+            raise Killed()
+        return real_deliver(mail)
+    monkeypatch.setattr(delivery, "deliver", dies_at_the_fifth)
+    with pytest.raises(Killed):
+        worker.send_due(now=NOW)
+    db.session.rollback()
+    monkeypatch.setattr(delivery, "deliver", real_deliver)
+    assert len(smtp.messages) == 4
+    # The dead worker's claim holds its message until the lease ends; the rest go at once.
+    assert worker.send_due(now=NOW).sent == 5
+    assert worker.send_due(now=NOW + worker.CLAIM_FOR + timedelta(seconds=1)).sent == 1
+    assert delivered(smtp) == sorted(public_ids)
+
+
+def test_a_worker_stopped_by_its_limit_leaves_the_rest_for_the_next(app, smtp):
+    smtp.start()
+    public_ids = queue(7)
+    assert worker.send_due(now=NOW, limit=3).sent == 3
+    assert worker.send_due(now=NOW).sent == 4
+    assert delivered(smtp) == sorted(public_ids)
+
+
+def test_run_forever_sends_and_stops_cleanly_on_sigterm(app, smtp):
+    smtp.start()
+    [public_id] = queue(1, at=utcnow() - timedelta(minutes=1))  # run_forever reads the real clock
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    previous = signal.getsignal(signal.SIGTERM)
+    timer.start()
+    try:
+        worker.run_forever(poll_seconds=0.1)
+    finally:
+        timer.cancel()
+    assert signal.getsignal(signal.SIGTERM) is previous  # the handler is put back
+    assert delivered(smtp) == [public_id]
+
+
+def test_a_worker_whose_lease_passed_to_another_cannot_mark_the_message(app):
+    [public_id] = queue(1)
+    mail_id = row(public_id).id
+    slow = worker._claim(mail_id, NOW)
+    assert worker._claim(mail_id, NOW + timedelta(minutes=1)) is None  # leased: nobody else takes it
+    late = NOW + worker.CLAIM_FOR + timedelta(seconds=1)
+    other = worker._claim(mail_id, late)  # the lease ran out: another worker takes it
+    assert other is not None
+    assert worker._mark_failed(slow, late, "timeout") is False
+    mail = row(public_id)
+    assert (mail.status, mail.attempts, mail.claimed_until) == ("queued", 0, other.claimed_until)
+    assert worker._mark_sent(slow, late) is False
+    assert worker._mark_sent(other, late) is True
+    assert row(public_id).status == "sent"
