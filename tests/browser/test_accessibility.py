@@ -112,6 +112,16 @@ def scan(page, base, seed):
     expect(page.get_by_role("button", name="Connect", exact=True)).to_be_visible()
 
 
+def signin_switching(page, base, seed):
+    """Someone else's sign-in link opened while signed in: who you are, and who you would become."""
+    _, code = seed.event()
+    _, ada_signin = seed.person(code, "Ada Okafor", answers=["Scaling Flask apps"])
+    _, signin = seed.person(code, "Björn Løvås", answers=["3D printing"])
+    sign_in_as(page, base, signin)
+    page.goto(base + ada_signin)
+    expect(page.locator('[data-state="switching"]')).to_be_visible()
+
+
 def scan_connected(page, base, seed):
     _, code = seed.event()
     ada, _ = seed.person(code, "Ada Okafor", answers=["Scaling Flask apps"], contacts={"email": "ada@example.org"})
@@ -339,7 +349,7 @@ def organizer_reports(page, base, seed):
 
 
 PAGES = [home_visitor, home_attendee, organizer_setup, organizer_login, organizer_dashboard, organizer_event,
-         organizer_new_event, organizer_poster, join, badge, scan, scan_connected, public_card, own_badge, followup,
+         organizer_new_event, organizer_poster, join, badge, scan, signin_switching, scan_connected, public_card, own_badge, followup,
          followup_conflict, organizer_account, organizer_change_password, organizer_two_factor_setup,
          organizer_recovery_codes, organizer_login_code, organizer_two_factor_off, organizer_activity,
          account, account_delete, organizer_series_settings, connections_review, followup_states, report_form,

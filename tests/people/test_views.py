@@ -142,6 +142,21 @@ def test_signin_link_get_does_not_sign_in_post_does(make_event, make_client):
     assert bad.status_code == 404 and error_codes(bad.get_data(as_text=True)) == ["bad_signin_link"]
 
 
+def test_opening_someone_elses_sign_in_link_says_who_you_are_and_who_you_would_become(two_attendees,
+                                                                                    make_client):
+    _, ada, bo, _ = two_attendees
+    path = new_signin_path(ada)
+    page = bo.get(path).get_data(as_text=True)
+    switching = re.search(r'data-state="switching">(.*?)</p>', page, re.S).group(1)
+    assert "Bo" in switching and "Ada" in switching  # who you are now, and who you would become
+    assert 'href="/badge"' in page  # a way to stay as Bo
+    assert "Bo" in bo.get("/badge").get_data(as_text=True)  # opening it switched nothing
+    assert 'data-state="switching"' not in make_client().get(path).get_data(as_text=True)
+    assert 'data-state="same-person"' in ada.get(path).get_data(as_text=True)
+    assert bo.submit(path).location == "/badge"  # continuing does switch
+    assert "Ada" in bo.get("/badge").get_data(as_text=True)
+
+
 def test_replaced_badge_code_stops_working(two_attendees):
     _, ada, bo, old = two_attendees
     ada.submit("/badge/replace", page="/badge")
