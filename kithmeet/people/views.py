@@ -21,9 +21,6 @@ def join_lowercase(code):
     return redirect(url_for(".join", code=normalize(code), next=request.args.get("next")), 301)
 
 
-REMOVED = "The organizers of this series have removed you from their events, so you can't join here."
-
-
 @bp.route("/J/<code>", methods=["GET", "POST"])
 def join(code):
     event = events.event_by_join_code(normalize(code))
@@ -34,8 +31,11 @@ def join(code):
     if request.method == "GET":
         # The nonce is honoured only from the browser it was given to: it must not sign anyone in elsewhere.
         form.nonce.data = session["join_nonce"] = uuid.uuid4().hex
-        if person is not None and events.is_removed_from_series(person.id, event.series_id):
-            form.form_errors.append(coded("removed_from_series", REMOVED))  # said before they fill it in
+        if person is not None:
+            try:  # said before they fill the form in, in the words the join itself would refuse with
+                events.ensure_not_removed(person.id, event)
+            except DomainError as error:
+                form.form_errors.append(coded(error.code, error.message))
     if form.validate_on_submit():
         try:
             joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data,

@@ -194,3 +194,22 @@ def test_side_rows_after_a_blocked_scan_tell_the_blocker_nothing(make_event, mak
     db.session.expire_all()
     after = db.session.scalar(select(ConnectionSide).where(ConnectionSide.person_id == ada.id))
     assert (after.removed_at, after.blocked_at, after.acknowledged_at, after.shares_contacts) == snapshot
+
+
+def test_the_review_page_does_not_grow_in_queries_with_unseen_connections(make_event, make_person, signed_in,
+                                                                          count_queries):
+    event = make_event()
+    host = make_person("Host", event=event)
+    client = signed_in(host)
+
+    def statements_with(unseen):
+        for i in range(unseen):
+            guest = make_person(f"Guest {unseen}-{i}", event=event, contacts={"email": f"g{unseen}-{i}@example.org"})
+            connections.connect(guest, host.badge_token, talked_about=f"words {i}")
+        client.get("/connections/review")  # the first page after new rows may store a form token
+        with count_queries() as statements:
+            html = client.get("/connections/review").get_data(as_text=True)
+        assert html.count(f"Guest {unseen}-") >= unseen
+        return len(statements)
+
+    assert statements_with(1) == statements_with(12)
