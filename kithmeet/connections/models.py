@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,6 +51,14 @@ class ConnectionSide(db.Model):
     removed_at: Mapped[datetime | None]
     # This person blocked the other: removed, and refuses their scans from now on.
     blocked_at: Mapped[datetime | None]
+    # status "snoozed" until this day; from that day on the entry is back to follow up.
+    snoozed_until: Mapped[date | None]
+    # The last time this person met, edited or reached out to the other: the reconnect
+    # rotation starts from the longest untouched. NULL only on rows older than the column.
+    touched_at: Mapped[datetime | None] = mapped_column(default=lambda: utcnow())
+    # "Done" in reconnect today, and the day "not today" was chosen.
+    reconnected_at: Mapped[datetime | None]
+    skipped_on: Mapped[date | None]
     updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
 
     connection: Mapped[Connection] = relationship()

@@ -19,3 +19,13 @@ class EditDraft(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     typed: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+
+
+class EventDigest(db.Model):
+    """An event whose after-the-event digests were queued: at most once, however often it closes."""
+
+    __tablename__ = "event_digest"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    messages: Mapped[int] = mapped_column(default=0)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true as sa_true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false as sa_false, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -36,6 +36,15 @@ class Person(db.Model):
     # True: connecting shows this person's shared contacts at once (the default); False: only
     # once they confirm that connection (connection_side.shares_contacts).
     share_on_connect: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # When the e-mail identity was last proven (an e-mailed sign-in link to it was opened);
+    # changing the address clears it. No digest or nudge goes to an unconfirmed address.
+    email_confirmed_at: Mapped[datetime | None]
+    # The key in unsubscribe links: works without signing in, does nothing but unsubscribe.
+    mail_token: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
+    # The digest after an event closes (on until unsubscribed) and the weekly nudge (opt-in).
+    digest_mail: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    nudge_mail: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    nudge_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
 
@@ -93,3 +102,18 @@ class RevokedBadge(db.Model):
     token: Mapped[str] = mapped_column(String(16), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     revoked_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+
+
+class EmailSignin(db.Model):
+    """A single-use sign-in link sent to a person's e-mail identity; only its hash is kept."""
+
+    __tablename__ = "email_signin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # The address it went to: opening it confirms that address, if it is still the identity.
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
