@@ -36,6 +36,14 @@ LIMITS = {
     "organizer.reset_password": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],
     # Reports reach the organizers' inbox: one person cannot flood it.
     "reports.new": [("report", "RATELIMIT_REPORT", {"POST"}, "person")],
+    # Saving a sign-in email says whether another profile holds it: not a way to test many.
+    "people.edit_profile": [("profile", "RATELIMIT_PROFILE", {"POST"}, "person")],
+    # "I've been here before": each request may send a mail. Per e-mail address too (per
+    # address and requester, and per address in all), counted by people/email_signin.py
+    # through `allow` below (a 429 there would say the address is real).
+    "people.signin_by_email": [("email_signin", "RATELIMIT_EMAIL_SIGNIN", {"POST"}, "address")],
+    # An e-mailed link's token is guessed like a personal link's secret: the same budget.
+    "people.email_link": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
 }
 
 
@@ -51,6 +59,12 @@ def _who(per):
     return f"address:{get_remote_address()}"
 
 
+def requester():
+    """The requester as the per-"address" limits count it, for a service that counts by
+    something and the requester together (people/email_signin.py)."""
+    return _who("address")
+
+
 def check():
     if not limiter.enabled:
         return
@@ -58,6 +72,15 @@ def check():
     for bucket, config_key, methods, per in LIMITS.get(request.endpoint, ()):
         if method in methods and not _hit(parse(current_app.config[config_key]), bucket, _who(per)):
             abort(429)
+
+
+def allow(bucket, config_key, key):
+    """Count one try against a limit keyed by something other than the requester (an HMAC of
+    an e-mail address) in the configured storage, so every worker counts together; False once
+    over. A service calls it to act on the answer itself instead of refusing with a 429."""
+    if not limiter.enabled:
+        return True
+    return _hit(parse(current_app.config[config_key]), bucket, key)
 
 
 def _hit(limit, bucket, who):

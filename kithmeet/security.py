@@ -18,14 +18,16 @@ CSP = "; ".join([
 ])
 
 
-# A sign-in or password-reset link's secret, however its path is spelled (percent-encoding included).
-SECRET_IN_PATH = re.compile(r"(/signin/|/organizer/reset/)[^/?#\s\]'\"]+", re.IGNORECASE)
+# A sign-in (personal or e-mailed) or password-reset link's secret, or an unsubscribe key (a log
+# reader must not turn anyone's mail off), however its path is spelled (percent-encoding included).
+SECRET_IN_PATH = re.compile(r"(/signin/(?:email/)?|/organizer/reset/|/unsubscribe/)[^/?#\s\]'\"]+", re.IGNORECASE)
 
 
 def mask_secrets(text):
-    """`text` with any sign-in or reset secret replaced; encoded paths are decoded first to be found."""
+    """`text` with any sign-in or reset secret or unsubscribe key replaced; encoded paths are decoded
+    first to be found."""
     decoded = unquote(text).lower()
-    if "signin" not in decoded and "reset" not in decoded:
+    if "signin" not in decoded and "reset" not in decoded and "unsubscribe" not in decoded:
         return text
     return SECRET_IN_PATH.sub(r"\1[hidden]", unquote(text))
 

@@ -4,6 +4,8 @@ They are built on PUBLIC_URL when it is set, else on the host the current reques
 in on. Outside a request (a CLI command, a mail worker) there is no host to guess, so
 PUBLIC_URL is needed, or a base the caller names, such as the CLI's local server.
 """
+import os
+
 from flask import current_app, has_request_context, request
 
 
@@ -23,6 +25,16 @@ def public_base(fallback=None):
     raise PublicURLRequired(
         "PUBLIC_URL (KITHMEET_PUBLIC_URL) must be set to build links outside a request, "
         "e.g. https://meet.example.org")
+
+
+def local_base():
+    """What `make run` serves (`http://$HOST:$PORT`): the base for links made outside a
+    request when PUBLIC_URL is unset (CLI commands, a digest queued by one), since this
+    machine is where whoever runs them will look."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine answers on loopback
+        host = "127.0.0.1"
+    return "http://{}:{}".format(f"[{host}]" if ":" in host else host, os.environ.get("PORT", "5000"))
 
 
 def url_path(endpoint, **values):

@@ -64,7 +64,9 @@ def test_gunicorns_access_log_hides_sign_in_secrets(tmp_path):
                                   # An organizer's password-reset link, spelled every way too.
                                   "GET /organizer/reset/abc-DEF_1 HTTP/1.1", "POST /Organizer/%72eset/abc-DEF_1",
                                   "GET /organizer%2Freset%2Fabc-DEF_1 HTTP/1.1",
-                                  "Exception on /organizer/reset/abc-DEF_1 [POST]"])
+                                  "Exception on /organizer/reset/abc-DEF_1 [POST]",
+                                  # An unsubscribe key: whoever reads the log must not turn mail off.
+                                  "POST /unsubscribe/abc-DEF_1?list=digest HTTP/1.1", "GET /%75nsubscribe/abc-DEF_1"])
 def test_secrets_are_masked_however_the_path_is_spelled(line):
     assert AccessLogger.__mro__[1].__name__ == "Logger"
     masked = mask_secrets(line)

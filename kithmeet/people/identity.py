@@ -28,7 +28,8 @@ def person_by_email(email):
 
 
 def claim_email(person, email):
-    """Make `email` the person's identity, in the caller's transaction (no commit).
+    """Make `email` the person's identity, in the caller's transaction (no commit). A changed
+    address is no longer confirmed (`email_confirmed_at` cleared); the same one stays so.
 
     Raises "bad_email" for something that isn't an address and "email_taken" when another
     person holds it. The check can lose a race to a concurrent claim; the unique index then
@@ -43,17 +44,20 @@ def claim_email(person, email):
         holder = holder.where(Person.id != person.id)
     if db.session.scalar(holder) is not None:
         raise _taken()
+    if person.email != address:
+        person.email_confirmed_at = None  # a new address is unproven until a link to it is opened
     person.email = address
     db.session.flush()  # a lost race surfaces here, at the claim, not at some later commit
     return person
 
 
 def set_email(person, email):
-    """Set (or, given nothing, clear) a person's e-mail identity; all or nothing."""
+    """Set (or, given nothing, clear) a person's e-mail identity; all or nothing. Raises
+    "bad_email" and "email_taken" as `claim_email` does."""
     address = checked_email(email)  # validate before touching anything
     with transaction(conflict=_taken()):
         if address is None:
-            person.email = None
+            person.email = person.email_confirmed_at = None
         else:
             claim_email(person, address)
         changelog.record("person.email_set" if address else "person.email_cleared", changelog.person(person))

@@ -105,7 +105,8 @@ class RevokedBadge(db.Model):
 
 
 class EmailSignin(db.Model):
-    """A single-use sign-in link sent to a person's e-mail identity; only its hash is kept."""
+    """A single-use sign-in link sent to a person's e-mail identity. Only its hash is kept here;
+    the link itself is in its mail until the worker sends that (and empties the body)."""
 
     __tablename__ = "email_signin"
 
