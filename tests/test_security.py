@@ -129,6 +129,17 @@ def test_reports_are_limited_per_attendee(app, make_event, make_person, signed_i
     assert sends[:2] == [302] * 2 and sends[2] == 429
 
 
+def test_profile_saves_are_limited_per_attendee(app, make_event, make_person, signed_in):
+    """Saving a sign-in email tells whether another profile holds it: not a way to test a list."""
+    app.config["RATELIMIT_PROFILE"] = "2 per minute"
+    ada = make_person("Ada", event=make_event())
+    client = signed_in(ada)
+    token = client.csrf_token("/profile")
+    sends = [client.post("/profile", data={"csrf_token": token, "name": "Ada",
+                                           "email_identity": f"guess{n}@example.org"}).status_code for n in range(3)]
+    assert sends[:2] == [302] * 2 and sends[2] == 429
+
+
 def test_organizer_sees_and_changes_only_own_events(make_organizer, make_event):
     mine, theirs = make_organizer(), make_organizer()
     event = make_event(theirs, status="draft")

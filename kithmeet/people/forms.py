@@ -12,10 +12,12 @@ PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 class ProfileForm(Form):
     name = StringField("Your name", filters=[strip], validators=[
-        required("Tell people your name."), at_most(80), no_controls()])
+        required("Tell people your name."), at_most(80), no_controls()], render_kw={"maxlength": 80})
     pronouns = StringField("Pronouns", filters=[strip], validators=[Optional(), at_most(40), no_controls()],
+                           render_kw={"maxlength": 40},
                            description="Optional, e.g. she/her")
     headline = StringField("Headline", filters=[strip], validators=[Optional(), at_most(120), no_controls()],
+                           render_kw={"maxlength": 120},
                            description="One line about you, e.g. “Backend dev learning Rust”")
     email = EmailField("Email", filters=[strip], render_kw={"autocomplete": "email"}, validators=[
         Optional(), at_most(254), no_controls(), Email(coded("bad_email", "That email address doesn't look right."))])
@@ -68,16 +70,28 @@ class ProfileForm(Form):
         return [(getattr(self, kind), getattr(self, "share_" + kind)) for kind in CONTACT_KINDS]
 
 
-def profile_form(prompts, person=None, **kwargs):
-    """A ProfileForm with one field per prompt of the event, prefilled from `person`."""
+class EditProfileForm(ProfileForm):
+    """The join form's fields plus the e-mail identity, for the person's own profile page.
+
+    The identity is checked by people.identity (bad_email, email_taken), shown beside this field."""
+    email_identity = EmailField(
+        "Sign-in email", filters=[strip], render_kw={"autocomplete": "email"},
+        validators=[Optional(), at_most(254), no_controls()],
+        description="We send sign-in links and the e-mail after an event here. Nobody else sees it; "
+                    "the contact email below is the one you share.")
+
+
+def profile_form(prompts, person=None, base=ProfileForm, **kwargs):
+    """A ProfileForm (or `base`) with one field per prompt, prefilled from `person`."""
     attrs = {}
     names = []
     for i, label in enumerate(prompts):
         name = f"prompt_{i}"
         names.append((name, label))
-        attrs[name] = StringField(label, filters=[strip], validators=[Optional(), at_most(200), no_controls()])
+        attrs[name] = StringField(label, filters=[strip], validators=[Optional(), at_most(200), no_controls()],
+                                  render_kw={"maxlength": 200})
     attrs["prompt_fields"] = tuple(names)
-    form_class = type("EventProfileForm", (ProfileForm,), attrs)
+    form_class = type("EventProfileForm", (base,), attrs)
     if person is not None:
         # Posted data still wins over these: a failed submit shows what was typed.
         kwargs.setdefault("data", _person_data(person, names))
@@ -86,7 +100,7 @@ def profile_form(prompts, person=None, **kwargs):
 
 def _person_data(person, prompt_fields):
     data = {"name": person.name, "pronouns": person.pronouns, "headline": person.headline,
-            "confirm_before_sharing": not person.share_on_connect}
+            "confirm_before_sharing": not person.share_on_connect, "email_identity": person.email or ""}
     contacts = {contact.kind: contact for contact in person.contacts}
     for kind in CONTACT_KINDS:
         contact = contacts.get(kind)
@@ -96,6 +110,14 @@ def _person_data(person, prompt_fields):
     for name, label in prompt_fields:
         data[name] = answers.get(label, "")
     return data
+
+
+class EmailSigninForm(Form):
+    """"I've been here before": the address to e-mail a sign-in link to (people/email_signin.py)."""
+    email = EmailField("Your email address", filters=[strip], render_kw={"autocomplete": "email"},
+                       description="The one you gave when you joined.", validators=[
+        required("Enter the email address you gave when you joined."), at_most(254), no_controls(),
+        Email(coded("bad_email", "That email address doesn't look right."))])
 
 
 class DeleteAccountForm(Form):

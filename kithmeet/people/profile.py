@@ -47,3 +47,11 @@ class Profile:
         if any(hidden_characters(text) for text in texts):
             raise DomainError("Remove the invisible or direction-changing characters.", "control_characters")
         return profile
+
+
+def shared_contacts(person):
+    """The contact fields `person` switched on: what a connection sees once their contacts show.
+
+    For the person's own preview only. Whether a given viewer sees them (connected, not removed,
+    shared at once or confirmed) is connections/contacts.py's rule, asked by every other page."""
+    return [contact for contact in person.contacts if contact.shared and contact.value]

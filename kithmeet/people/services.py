@@ -12,15 +12,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog, signals
 from ..database import transaction, utcnow
+from ..emails import checked_email
 from ..errors import DomainError, NotFound
 from ..events import services as events
+from ..events.models import CheckIn, Event
 from ..extensions import db
 from ..tokens import looks_valid, new_code, new_secret, normalize
+from . import email_signin, identity
 from .models import CONTACT_KINDS, ContactField, Person, PromptAnswer, RevokedBadge
 
 
 SIGNIN_LINK_USED = ("This sign-in link doesn't work any more: each link works once. Open your badge "
                     "on a signed-in device to make a new one.")
+
+
+def _email_known():
+    return DomainError("That email address already has a profile. We can e-mail it a sign-in link, "
+                       "so you get back the profile and the people you met.", "email_known")
 
 
 def _hash_secret(secret):
@@ -74,20 +82,32 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
     `nonce` is the join form's one-time id, honoured only when it is the one this browser
     was given (`issued_nonce`): the same form sent twice returns the person the first send
     made, but a copy of the form sent from elsewhere never signs anyone in as that person.
+
+    The "email" contact also becomes the person's e-mail identity when they have none and
+    nobody holds it (unconfirmed until an e-mailed link to it is opened). A new person whose
+    address is already someone's identity is refused with "email_known": joining never makes
+    a second person for one address; the page offers that address a sign-in link instead.
     Raises DomainError: event_not_open, event_closed, removed_from_series, name_required,
-    too_long, bad_contact.
+    too_long, bad_contact, control_characters, bad_email, email_known.
     """
     events.ensure_joinable(event)
     if person is not None:
         events.ensure_not_removed(person.id, event)  # check_in refuses too; this says so before any write
     profile = profile.cleaned()
+    address = checked_email(profile.contacts.get("email"))
     nonce = nonce if nonce and nonce == issued_nonce else None
-    if person is None:
+    joining = person is None
+    if joining:
         earlier, recent = _person_by_nonce(nonce)
         if recent:
-            return earlier
+            return earlier  # before the address check: the first send of this form claimed it
         if earlier is not None:
             nonce = None  # spent: this send makes a person of its own
+        if address and identity.person_by_email(address) is not None:
+            earlier, recent = _person_by_nonce(nonce)  # again: this form's other send may have just made it
+            if recent:
+                return earlier
+            raise _email_known()
     try:
         with transaction():
             new = person is None
@@ -96,6 +116,10 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
                 db.session.add(person)
             _apply_profile(person, profile)
             db.session.flush()
+            if address and new:
+                identity.claim_email(person, address)  # email_taken if another join claimed it since
+            elif address and person.email is None and identity.person_by_email(address) is None:
+                identity.claim_email(person, address)  # someone else's stays theirs: only a contact here
             if new:
                 signals.person_joined.send(current_app._get_current_object(), person_id=person.id,
                                            event_id=event.id)
@@ -103,10 +127,55 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
             changelog.record("person.joined" if new else "person.updated", changelog.person(person),
                              event=event.id)
     except DomainError as error:
-        earlier, recent = _person_by_nonce(nonce) if error.code == "conflict" else (None, False)
-        if not recent:
-            raise
-        return earlier  # the same form, sent twice at once: the other send made the person
+        lost_race = error.code in ("conflict", "email_taken")
+        earlier, recent = _person_by_nonce(nonce) if lost_race else (None, False)
+        if recent:
+            return earlier  # the same form, sent twice at once: the other send made the person
+        if lost_race and joining and address and identity.person_by_email(address) is not None:
+            raise _email_known() from None  # another join claimed the address a moment earlier
+        raise
+    return person
+
+
+def profile_prompts(person):
+    """The prompts the profile page asks: those of the event the person last checked in at, then
+    any others they have answered (an earlier event's), each once, in that order."""
+    latest = db.session.scalar(
+        select(Event).join(CheckIn, CheckIn.event_id == Event.id).where(CheckIn.person_id == person.id)
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
+    prompts = list(latest.prompt_labels) if latest is not None else []
+    return prompts + [answer.prompt for answer in person.answers if answer.prompt not in prompts]
+
+
+def _email_taken():
+    return DomainError("That email address belongs to another profile. To use that profile, sign in with "
+                       "a link sent to it.", "email_taken")
+
+
+def update_profile(person, profile, email_identity):
+    """The person's own edit of their profile and e-mail identity, all or nothing.
+
+    Answers to prompts missing from `profile.answers` are kept (the page did not show them); an
+    empty `email_identity` clears the identity, and a new one is unconfirmed until a sign-in link
+    e-mailed to it is opened (people/identity.py). Raises DomainError: name_required, too_long,
+    bad_contact, control_characters, bad_email, email_taken.
+    """
+    profile = profile.cleaned()
+    address = checked_email(email_identity)
+    changed = address != person.email
+    if changed and address is not None:
+        holder = identity.person_by_email(address)
+        if holder is not None and holder.id != person.id:
+            raise _email_taken()
+    # A claim racing this one loses at the unique index: email_taken, and the profile rolls back too.
+    with transaction(conflict=_email_taken()):
+        _apply_profile(person, profile)
+        if changed and address is not None:
+            identity.claim_email(person, address)
+        elif changed:
+            identity.set_email(person, None)  # joins this transaction
+        db.session.flush()
+        changelog.record("person.profile_updated", changelog.person(person), email_changed=changed)
     return person
 
 
@@ -174,6 +243,7 @@ def sign_out_everywhere(person):
         person.session_generation += 1
         person.signin_secret_hash = None
         person.join_nonce = None  # a copy of the join form must not sign a device back in
+        email_signin.void_links_of(person)  # nor a sign-in link still waiting in a mailbox
         changelog.record("person.signed_out_everywhere", changelog.person(person))
     return person
 

@@ -4,14 +4,15 @@ import uuid
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from ..auth import current_person, person_required, sign_in_person, sign_out_person
-from ..errors import DomainError
+from ..errors import DomainError, wants_json
 from ..events import services as events
 from ..formtools import coded
 from ..redirects import safe_next
 from ..tokens import grouped, normalize
 from ..urls import external_url
 from . import erasure, export, services
-from .forms import DeleteAccountForm, profile_form
+from .forms import DeleteAccountForm, EditProfileForm, profile_form
+from .profile import shared_contacts
 
 bp = Blueprint("people", __name__)
 
@@ -21,11 +22,21 @@ def join_lowercase(code):
     return redirect(url_for(".join", code=normalize(code), next=request.args.get("next")), 301)
 
 
+JOIN_EMAIL_ERRORS = {"bad_email", "email_known", "email_taken"}
+
+
 @bp.route("/J/<code>", methods=["GET", "POST"])
 def join(code):
     event = events.event_by_join_code(normalize(code))
-    events.ensure_joinable(event)
     person = current_person()
+    try:
+        events.ensure_joinable(event)
+    except DomainError as error:
+        # After the night is when the poster is scanned again (a new phone, a lost cookie): a page
+        # that leads on (back in, or to the people met) rather than the bare error page.
+        if error.code != "event_closed" or wants_json():
+            raise
+        return render_template("people/join_closed.html", event=event, person=person, error=error), error.status
     next_path = request.args.get("next", "")
     form = profile_form(event.prompt_labels, person=person)
     if request.method == "GET":
@@ -41,7 +52,10 @@ def join(code):
             joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data,
                                          issued_nonce=session.get("join_nonce"))
         except DomainError as error:
-            form.form_errors.append(coded(error.code, error.message))
+            if error.code in JOIN_EMAIL_ERRORS:  # beside the field; email_known also offers a sign-in link there
+                form.email.errors = [*form.email.errors, coded(error.code, error.message)]
+            else:
+                form.form_errors.append(coded(error.code, error.message))
         else:
             session.pop("join_nonce", None)  # spent: a stale copy of this form signs no one in later
             sign_in_person(joined)
@@ -56,6 +70,37 @@ def join(code):
 def badge():
     person = current_person()
     return render_template("people/badge.html", person=person, code=grouped(person.badge_token))
+
+
+# The service's refusals that belong to one field; any other is shown above the form.
+PROFILE_ERROR_FIELDS = {"name_required": "name", "bad_email": "email_identity", "email_taken": "email_identity"}
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@person_required
+def edit_profile():
+    person = current_person()
+    form = profile_form(services.profile_prompts(person), person=person, base=EditProfileForm)
+    if form.validate_on_submit():
+        email_before = person.email
+        try:
+            services.update_profile(person, form.profile(), form.email_identity.data)
+        except DomainError as error:
+            message = coded(error.code, error.message)
+            if error.code in PROFILE_ERROR_FIELDS:
+                field = form[PROFILE_ERROR_FIELDS[error.code]]
+                field.errors = [*field.errors, message]
+            else:
+                form.form_errors.append(message)
+        else:
+            # Post/redirect/get back here: the message is at the top of the page, where it opens.
+            flash("Your profile is saved. A new sign-in email is confirmed the first time you sign in with a "
+                  "link sent to it." if person.email and person.email != email_before else
+                  "Your profile is saved.", "success")
+            return redirect(url_for(".edit_profile"))
+    # The preview is drawn from the saved profile (a refused save rolled back), never from the form.
+    return render_template("people/profile.html", form=form, person=person,
+                           shared=shared_contacts(person))
 
 
 @bp.route("/badge/sign-in-link", methods=["GET", "POST"])
@@ -110,8 +155,9 @@ def signout():
 # Your account: download everything kithmeet holds about you, or delete it all.
 
 def _download(body, filename, mimetype):
+    # A text/* mimetype gets "; charset=utf-8" from the response class.
     return current_app.response_class(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+        "Content-Disposition": export.attachment(filename), "Cache-Control": "no-store"})
 
 
 @bp.get("/account")
@@ -138,6 +184,20 @@ def export_own_card():
     return _download(export.own_vcard(current_person()), "kithmeet-my-card.vcf", "text/vcard")
 
 
+@bp.get("/account/people-i-met.csv")
+@person_required
+def contacts_csv():
+    return _download(export.contacts_csv(current_person()), "kithmeet-people-i-met.csv", "text/csv")
+
+
+@bp.get("/followup/<public_id>.vcf")
+@person_required
+def connection_vcard(public_id):
+    # Beside the follow-up pages it belongs with; an export, so people/export.py writes it.
+    body, name = export.connection_vcard(current_person(), public_id)
+    return _download(body, f"{name}.vcf", "text/vcard")
+
+
 @bp.route("/account/delete", methods=["GET", "POST"])
 @person_required
 def delete_account():
@@ -152,3 +212,6 @@ def delete_account():
             flash("Your account and everything kithmeet held about you are deleted.", "success")
             return redirect(url_for("home.index"))
     return render_template("people/account_delete.html", form=form, word=erasure.CONFIRM_WORD)
+
+
+from . import email_views  # noqa: E402,F401 - "I've been here before": its routes join this blueprint

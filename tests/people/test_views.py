@@ -69,7 +69,8 @@ def test_bad_join_input_is_explained_and_typed_values_kept(client, make_event, d
     response = join(client, event, **fields)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert field_error(html, field) == code and error_codes(html) == [code]
+    # Beside the field, and in the summary above the form that links to it.
+    assert field_error(html, field) == code and error_codes(html) == [code, code]
     assert 'value="kept headline ✨"' in html
     assert db.session.scalar(select(func.count(Person.id))) == 0
 
@@ -347,3 +348,43 @@ def test_a_person_removed_from_the_series_is_told_on_the_join_page(make_organize
     assert error_codes(client.get(f"/J/{event.join_code}").get_data(as_text=True)) == []
     events.remove_from_series(organizer, event.series_id, ada.id)
     assert error_codes(client.get(f"/J/{event.join_code}").get_data(as_text=True)) == ["removed_from_series"]
+
+
+def error_summary(html):
+    """(field id, code) of each link in the error summary at the top of a form, in order."""
+    box = re.search(r'<div class="flash flash-error error-summary" role="alert"[^>]*>(.*?)</div>', html, re.DOTALL)
+    return re.findall(r'<a href="#([^"]+)" data-code="([^"]+)"', box.group(1)) if box else []
+
+
+def test_a_refused_join_sums_up_its_field_errors_above_the_form(make_client, make_event, make_person):
+    event = make_event()
+    make_person("Ada Okafor", event=event, contacts={"email": "ada@example.org"})
+    response = join(make_client(), event, name="Ada again", email="ada@example.org")
+    html = response.get_data(as_text=True)
+    assert field_error(html, "email") == "email_known"
+    assert error_summary(html) == [("email", "email_known")]
+    assert html.index('data-state="error-summary"') < html.index("<form method=\"post\" novalidate>")
+    bad = join(make_client(), event, name="", headline="x" * 121).get_data(as_text=True)
+    assert error_summary(bad) == [("name", "required"), ("headline", "too_long")]
+    assert error_summary(make_client().get(f"/J/{event.join_code}").get_data(as_text=True)) == []
+
+
+def test_text_inputs_stop_at_the_length_the_form_accepts(client, make_event):
+    html = client.get(f"/J/{make_event().join_code}").get_data(as_text=True)
+    limits = {name: re.search(rf'<input[^>]*\bname="{name}"[^>]*>', html).group(0) for name in
+              ("name", "pronouns", "headline", "prompt_0")}
+    for name, limit in (("name", 80), ("pronouns", 40), ("headline", 120), ("prompt_0", 200)):
+        assert f'maxlength="{limit}"' in limits[name], name
+
+
+def test_a_closed_events_join_link_leads_back_in_or_to_the_people_met(client, make_event, make_person, signed_in):
+    event = make_event(status="closed")
+    response = client.get(f"/J/{event.join_code}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and error_codes(html) == ["event_closed"]
+    assert 'class="button button-big" href="/signin/email"' in html and 'href="/followup"' not in html
+    mine = signed_in(make_person("Ada")).get(f"/J/{event.join_code}")
+    html = mine.get_data(as_text=True)
+    assert mine.status_code == 400 and error_codes(html) == ["event_closed"]
+    assert 'class="button button-big" href="/followup"' in html and 'href="/signin/email"' not in html
+    assert "Go to the start page" not in html
