@@ -1,8 +1,9 @@
 """Measure the pages a meetup leans on; print a table. Not a test: numbers to read.
 
 - SQL statements per follow-up page at 10, 100 and 300 connections (must not grow);
-- time per follow-up page render, all rows on one page and at the default page size, as a
-  ratio to a bare Flask route timed in the same run;
+- time per follow-up page render, all rows on one page and at the default page size (also
+  searched and sorted), and of one connection's page, as a ratio to a bare Flask route timed
+  in the same run (targets: the list's first page under 50 ms, a connection page under 20 ms);
 - gzip-compressed size of the badge, connect (scan) and follow-up pages plus their CSS and JS.
 
 Run: make benchmark   (or .venv/bin/python benchmarks/pages.py)
@@ -17,12 +18,14 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kithmeet import create_app  # noqa: E402
 from kithmeet.config import Defaults  # noqa: E402
 from kithmeet.connections import services as connections  # noqa: E402
+from kithmeet.connections.models import Connection, ConnectionSide  # noqa: E402
 from kithmeet.events import services as events  # noqa: E402
 from kithmeet.extensions import db  # noqa: E402
 from kithmeet.organizer import services as organizers  # noqa: E402
@@ -61,7 +64,7 @@ def seed(app):
         hosts = {}
         counter = 0
         for size in SIZES:
-            host = people.join_event(event, profile(f"Host {size}"))
+            host = people.join_event(event, profile(f"Host {size}", f"host{size}"))  # addresses are unique
             for _ in range(size):
                 counter += 1
                 other = people.join_event(event, profile(f"Guest {counter}", counter))
@@ -139,6 +142,19 @@ def main():
         print(f"{SIZES[-1]} connections, first page of {DEFAULT_PAGE_SIZE}: {count_statements(app, client, '/followup')} "
               f"SQL, {seconds * 1000:.1f} ms ({seconds / bare:.0f} x bare), "
               f"{gz(client.get('/followup').data) / 1024:.1f} KB gz")
+        # The same list searched, filtered and sorted (conditions on the same statements), and one
+        # connection's page. Targets: the list's first page under 50 ms, a connection page under 20 ms.
+        searched = "/followup?q=topic&status=to_follow_up&sort=untouched"
+        seconds = timed(client, searched)
+        print(f"{SIZES[-1]} connections, searched and sorted: {count_statements(app, client, searched)} SQL, "
+              f"{seconds * 1000:.1f} ms ({seconds / bare:.0f} x bare)")
+        with app.app_context():
+            pid = db.session.scalar(select(Connection.public_id).join(
+                ConnectionSide, ConnectionSide.connection_id == Connection.id)
+                .where(ConnectionSide.person_id == hosts[SIZES[-1]]).limit(1))
+        seconds = timed(client, f"/followup/{pid}")
+        print(f"a connection's page: {count_statements(app, client, f'/followup/{pid}')} SQL, "
+              f"{seconds * 1000:.1f} ms ({seconds / bare:.0f} x bare)")
 
         client = signed_in_client(app, hosts[SIZES[0]])
         badge = client.get("/badge")

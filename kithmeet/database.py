@@ -35,6 +35,13 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's own lower() (and so ILIKE) folds only A-Z: "BJÖRN" would not find Björn, as it
+    # does on PostgreSQL. Python's lower() folds every script alike on both databases.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def insert_if_absent(model, values, conflict_columns):

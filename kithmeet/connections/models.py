@@ -7,7 +7,10 @@ from ..database import utcnow
 from ..extensions import db
 from ..tokens import new_code
 
-FOLLOWUP_STATUSES = {"to_follow_up": "To follow up", "followed_up": "Followed up"}
+# "snoozed" holds until connection_side.snoozed_until; from that day on it reads as "to_follow_up"
+# (connections.notes.current_status): nothing has to run on the day.
+FOLLOWUP_STATUSES = {"to_follow_up": "To follow up", "followed_up": "Followed up", "snoozed": "Snoozed",
+                     "archived": "Archived"}
 
 
 class Connection(db.Model):

@@ -9,8 +9,9 @@ Two ways words arrive, one rule each:
 """
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog
@@ -21,6 +22,7 @@ from ..formtools import hidden_characters
 from .models import FOLLOWUP_STATUSES, Connection, ConnectionSide, Encounter
 
 MAX_TEXT = 1000
+MAX_SNOOZE = timedelta(days=2 * 366)  # further off, a snooze is an archive that hides itself
 MERGE_ATTEMPTS = 5  # compare-and-set retries when scans from both phones land at once
 
 
@@ -154,19 +156,24 @@ def merge_own_note(current, seen, typed):
 
 
 def edit(person, connection_public_id, *, status=None, private_note=None, private_note_seen=None,
-         talked_about=None, talked_about_fingerprint=None):
+         talked_about=None, talked_about_fingerprint=None, snoozed_until=None):
     """Change one's own status and private note, and the latest shared talked-about line.
 
     The shared line is written only when this person changed it, and never over words the
     other person saved after this person's page was drawn (`talked_about_fingerprint`):
     then the status and note are still saved and the result says `conflict`, with the
     other person's current words. The note, the person's own, is merged by lines with
-    whatever a scan added since the page showed `private_note_seen`. Raises NotFound
-    unknown_connection, DomainError bad_status or too_long, before anything is written.
+    whatever a scan added since the page showed `private_note_seen`. Status "snoozed" needs
+    `snoozed_until`, a day after today; any other status clears it. Every edit marks the side
+    touched (`touched_at`). Raises NotFound unknown_connection, DomainError bad_status,
+    bad_snooze_date or too_long, before anything is written.
     """
     side = own_side(person, connection_public_id)
     if status is not None and status not in FOLLOWUP_STATUSES:
         raise DomainError("Choose a follow-up status from the list.", "bad_status")
+    now = utcnow()
+    if status == "snoozed" and (snoozed_until is None or not now.date() < snoozed_until <= now.date() + MAX_SNOOZE):
+        raise DomainError("Choose a day after today, within two years, to snooze until.", "bad_snooze_date")
     private_note = clean(private_note) if private_note is not None else None
     private_note_seen = clean(private_note_seen) if private_note_seen is not None else None
     talked_about = clean(talked_about) if talked_about is not None else None
@@ -183,6 +190,8 @@ def edit(person, connection_public_id, *, status=None, private_note=None, privat
         db.session.scalar(_fresh(select(ConnectionSide).where(ConnectionSide.id == side.id), lock=True))
         if status is not None:
             side.status = status
+            side.snoozed_until = snoozed_until if status == "snoozed" else None
+        side.touched_at = now
         if private_note is not None:
             for _attempt in range(MERGE_ATTEMPTS):
                 seen = side.private_note if private_note_seen is None else private_note_seen
@@ -203,6 +212,35 @@ def edit(person, connection_public_id, *, status=None, private_note=None, privat
         changelog.record("connection.edited", changelog.person(person), connection=side.connection_id,
                          conflict=result.conflict)
     return result
+
+
+def mark_followed_up(side):
+    """The person reached out ("Done" in reconnect today): followed up, any snooze over. In the
+    caller's transaction."""
+    side.status, side.snoozed_until = "followed_up", None
+
+
+def current_status(side, today):
+    """The side's status as it reads on `today`: a snooze ends on its date, back to follow up."""
+    if side.status == "snoozed" and (side.snoozed_until is None or side.snoozed_until <= today):
+        return "to_follow_up"
+    return side.status
+
+
+def status_is(status, today):
+    """The SQL condition on ConnectionSide for entries that read as `status` on `today` (the rule
+    of current_status, so a filter and a label never disagree); None or "" is every status but
+    archived, the list's default."""
+    snoozing = and_(ConnectionSide.status == "snoozed", ConnectionSide.snoozed_until > today)
+    if not status:
+        return ConnectionSide.status != "archived"
+    if status == "snoozed":
+        return snoozing
+    if status == "to_follow_up":
+        return or_(ConnectionSide.status == "to_follow_up",
+                   and_(ConnectionSide.status == "snoozed", or_(ConnectionSide.snoozed_until.is_(None),
+                                                                ConnectionSide.snoozed_until <= today)))
+    return ConnectionSide.status == status
 
 
 def erase_shared_lines(person_ids):

@@ -1,21 +1,57 @@
-"""The follow-up list."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+"""The follow-up list, and the page of one connection where its edits are made."""
+from urllib.parse import parse_qsl, urlencode
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from wtforms import SelectChoice
 
 from ..auth import current_person, person_required
+from ..connections.models import FOLLOWUP_STATUSES
 from ..errors import DomainError, NotFound
-from ..formtools import coded
+from ..formtools import coded, hidden_characters
 from . import drafts, services
-from .forms import EntryForm
+from .forms import EntryForm, FilterForm
 
 bp = Blueprint("followup", __name__)
 CONFLICT = coded("edit_conflict", "They changed this line while you were editing. Your words are still "
                                   "in the box and theirs are above it: combine them, then save.")
+# The outcome of the last save, shown once beside the form it came from (not among the flashes at
+# the top of the page, which a phone scrolled down to the form never shows).
+SAVED_KEY = "followup_saved"
+# The same for the e-mail switches (mail_views.nudge_setting): the words, shown inside the E-mails box.
+MAIL_SAVED_KEY = "followup_mail_saved"
+# A connection's page remembers the list it was opened from (`?back=`, the list's query string)
+# so "People I met" goes back to the same search, filters and page. Only these parameters are
+# kept, each checked, and the link is rebuilt with url_for: `back` can never lead off the list.
+LIST_PARAMS = ("q", "event", "status", "sort", "page")
+MAX_BACK = 2000  # a query of services.MAX_QUERY characters, percent-encoded, fits
+
+
+def _list_params(raw):
+    """The list's own parameters from a `back` query string, checked; {} for anything else."""
+    params = {}
+    for key, value in parse_qsl((raw or "")[:MAX_BACK]):
+        if key not in LIST_PARAMS or key in params:
+            continue
+        value = value.strip()
+        if key == "q":
+            ok = len(value) <= services.MAX_QUERY and not hidden_characters(value)
+        elif key == "event":
+            ok = len(value) <= 16 and value.isascii() and value.isalnum()
+        elif key == "status":
+            ok = value in FOLLOWUP_STATUSES
+        elif key == "sort":
+            ok = value in services.SORTS and value != "recent"
+        else:
+            ok = value.isascii() and value.isdigit() and 1 < int(value) <= 100_000
+        if ok and value:
+            params[key] = value
+    return params
 
 
 def _entry_form(entry):
     data = {"talked_about": entry.shared_text, "talked_about_fingerprint": entry.shared_text_fingerprint,
             "private_note": entry.side.private_note, "private_note_seen": entry.side.private_note,
-            "status": entry.side.status}
+            "status": entry.status, "snoozed_until": entry.side.snoozed_until if entry.status == "snoozed" else None}
     if entry.conflicted:
         # Their current words are shown beside the field (and fingerprinted by it): the next
         # save is made knowing them, and conflicts again only if they change once more.
@@ -26,25 +62,50 @@ def _entry_form(entry):
     return form
 
 
-def _render(number, failed=None):
-    """The list page; `failed` is (public_id, form) of an entry whose save failed, shown as typed."""
-    page = services.followup_page(current_person(), number, current_app.config["FOLLOWUP_PAGE_SIZE"])
-    forms = {entry.connection.public_id: _entry_form(entry) for entry in page.entries}
-    if failed:
-        forms[failed[0]] = failed[1]
-    return render_template("followup/list.html", page=page, forms=forms), 400 if failed else 200
+def _filters():
+    form = FilterForm(formdata=request.args)
+    return form, services.Filters(event=form.event.data or "", status=form.status.data or "",
+                                  q=form.q.data or "", sort=form.sort.data or "recent")
 
 
 @bp.get("/followup")
 @person_required
 def index():
-    return _render(request.args.get("page", default=1, type=int))
+    form, filters = _filters()
+    page = services.followup_page(current_person(), request.args.get("page", default=1, type=int),
+                                  current_app.config["FOLLOWUP_PAGE_SIZE"], filters)
+    form.event.choices = [SelectChoice("", "Any event")] + [SelectChoice(event.public_id, event.name)
+                                                             for event in page.events]
+    # The form shows what the list applied: an unknown value reads as "no filter", as it acted.
+    form.process(data={"q": page.filters.q, "event": page.filters.event, "status": page.filters.status,
+                       "sort": page.filters.sort})
+    links = {key: value for key, value in vars(page.filters).items() if value and not (key == "sort" and value == "recent")}
+    back = urlencode({**links, **({"page": page.number} if page.number > 1 else {})})
+    mail_saved = session.pop(MAIL_SAVED_KEY, None) if MAIL_SAVED_KEY in session else None
+    return render_template("followup/list.html", page=page, filter_form=form, links=links, back=back,
+                           mail_saved=mail_saved,
+                           filtered=any(key != "sort" for key in links), labels=FOLLOWUP_STATUSES)
+
+
+def _render_connection(public_id, form=None, status=200):
+    entry = services.connection_page(current_person(), public_id)
+    saved = session.pop(SAVED_KEY, None) if SAVED_KEY in session else None
+    outcome = saved[1] if saved and saved[0] == public_id else None
+    params = _list_params(request.args.get("back"))
+    return render_template("followup/connection.html", entry=entry, form=form or _entry_form(entry),
+                           outcome=outcome, back=urlencode(params) or None, refused=status == 400,
+                           list_url=url_for(".index", **params)), status
+
+
+@bp.get("/followup/<public_id>")
+@person_required
+def connection(public_id):
+    return _render_connection(public_id)
 
 
 @bp.post("/followup/<public_id>")
 @person_required
 def update(public_id):
-    number = services.page_number(request.args.get("page", default=1, type=int))
     form = EntryForm(prefix=public_id)
     if form.validate_on_submit():
         try:
@@ -52,17 +113,20 @@ def update(public_id):
             result = drafts.save_entry(current_person(), public_id, status=form.status.data,
                                        private_note=form.private_note.data, private_note_seen=seen_note,
                                        talked_about=form.talked_about.data,
-                                       talked_about_fingerprint=form.talked_about_fingerprint.data or None)
+                                       talked_about_fingerprint=form.talked_about_fingerprint.data or None,
+                                       snoozed_until=form.snoozed_until.data)
         except NotFound:
             raise  # not one of yours: the 404 page says so
         except DomainError as error:
-            form.form_errors.append(coded(error.code, error.message))
-        else:
-            if result.conflict:
-                flash("Your status and private note are saved. “Talked about” was changed by the other "
-                      "person meanwhile: see below.", "error")
+            message = coded(error.code, error.message)
+            if error.code == "bad_snooze_date":
+                form.snoozed_until.errors = [*form.snoozed_until.errors, message]
             else:
-                flash("Saved.", "success")
+                form.form_errors.append(message)
+        else:
+            session[SAVED_KEY] = (public_id, "conflict" if result.conflict else "saved")
             # Post/redirect/get: a reload shows the page again, never sends the form twice.
-            return redirect(url_for(".index", page=number, _anchor=f"c-{public_id}"))
-    return _render(number, (public_id, form))
+            return redirect(url_for(".connection", public_id=public_id,
+                                    back=urlencode(_list_params(request.args.get("back"))) or None,
+                                    _anchor="edit"))
+    return _render_connection(public_id, form, 400)

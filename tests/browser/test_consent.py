@@ -67,13 +67,17 @@ def test_the_scanned_person_is_told_confirms_then_removes(live_server, seed, pho
 
     # Later Ada removes the connection from her list: Bo's entry says so, without her contacts.
     ada.goto(base + "/followup")
+    ada.get_by_role("link", name="Björn Løvås").click()
     ada.locator("summary", has_text="Remove, block or report").click()
     ada.get_by_role("button", name="Remove Björn Løvås").click()
+    expect(ada).to_have_url(base + "/followup")
     expect(ada.locator("li.followup-entry")).to_have_count(0)
     bo.goto(base + "/followup")
     entry = bo.locator("li.followup-entry")
     expect(entry).to_have_attribute("data-state", "no-longer-connected")
     expect(entry).to_contain_text("No longer connected")
+    entry.get_by_role("link").click()
+    expect(bo.locator(".connection-page")).to_contain_text("No longer connected")
     expect(bo.get_by_text("ada@example.org")).to_have_count(0)
     checked(bo)
     assert new_context.errors == [], "\n".join(new_context.errors)
@@ -97,9 +101,11 @@ def test_an_entry_whose_person_deleted_their_account(live_server, seed, phone, n
     page.goto(base + seed.signin_path(bo_token))
     page.get_by_role("button", name="Continue").click()
     page.goto(base + "/followup")
-    entry = page.locator("li.followup-entry")
+    expect(page.locator("li.followup-entry")).to_have_attribute("data-state", "account-deleted")
+    page.get_by_role("link", name="Someone you met (account deleted)").click()
+    entry = page.locator(".connection-page")
     expect(entry).to_have_attribute("data-state", "account-deleted")
-    expect(entry.get_by_role("heading")).to_have_text(
+    expect(entry.get_by_role("heading", level=1)).to_have_text(
         re.compile(r"^Someone you met at Thursday Gathering #12 on \d\d \w{3} \d{4} \(account deleted\)$"))
     expect(page.get_by_label("Private note (only you see this)")).to_have_value("Ask about the tool library")
     expect(entry.get_by_role("button", name=re.compile("Remove|Block"))).to_have_count(0)

@@ -108,8 +108,12 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
 
     # Both follow-up lists hold the other person and what they talked about.
     amina.goto(base + "/followup")
-    entry = amina.locator("li.followup-entry")
-    expect(entry).to_have_count(1)
+    row = amina.locator("li.followup-entry")
+    expect(row).to_have_count(1)
+    expect(row.locator(".row-name")).to_have_text(ADA["name"])
+    expect(row.locator(".row-shared")).to_have_text(TALKED_ABOUT)
+    row.get_by_role("link").tap()
+    entry = amina.locator(".connection-page")
     expect(entry.locator(".person-name")).to_have_text(ADA["name"])
     expect(entry.get_by_label("Talked about")).to_have_value(TALKED_ABOUT)
     expect(entry.get_by_label("Private note")).to_have_value(PRIVATE_NOTE)
@@ -117,8 +121,10 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     assert ADA["phone"] not in amina.content()
 
     ada.goto(base + "/followup")
-    entry = ada.locator("li.followup-entry")
-    expect(entry).to_have_count(1)
+    row = ada.locator("li.followup-entry")
+    expect(row).to_have_count(1)
+    row.get_by_role("link").click()
+    entry = ada.locator(".connection-page")
     expect(entry.locator(".person-name")).to_have_text(AMINA["name"])
     expect(entry.get_by_label("Talked about")).to_have_value(TALKED_ABOUT)
     expect(entry.get_by_label("Private note")).to_have_value("")
@@ -135,7 +141,8 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     for page in (amina, ada):
         page.goto(base + "/followup")
         expect(page.locator("li.followup-entry")).to_have_count(1)
-        expect(page.locator("li.followup-entry").get_by_label("Talked about")).to_have_value(TALKED_ABOUT)
+        page.locator("a.followup-row").click()
+        expect(page.get_by_label("Talked about")).to_have_value(TALKED_ABOUT)
 
     # A scanning A's own badge is told so, not connected to herself.
     ada.goto(base + ada_scan)

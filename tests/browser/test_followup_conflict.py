@@ -15,13 +15,19 @@ def test_a_conflicting_edit_keeps_both_peoples_words(live_server, seed, new_cont
     seed.connect(ada_token, eve_token, talked_about="Venues")
 
     ada, eve = new_context(**PHONE).new_page(), new_context(**PHONE).new_page()
-    for page, signin in ((ada, ada_signin), (eve, eve_signin)):
+    for page, signin, other in ((ada, ada_signin, "Eve Martins"), (eve, eve_signin, "Ada Okafor")):
         sign_in_as(page, base, signin)
-        page.goto(base + "/followup")  # both lists are open at once
+        page.goto(base + "/followup")  # both open their connection's page from the list at once
+        page.get_by_role("link", name=other).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(other)
+    connection_page = ada.url
 
     eve.get_by_label("Talked about").fill("Venues\nSponsors for the spring series")
     eve.get_by_role("button", name="Save").click()
     expect(eve.get_by_role("status")).to_contain_text("Saved.")
+    saved = eve.get_by_role("status")
+    assert saved.evaluate("node => { const r = node.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"), \
+        "the confirmation is not in view"
 
     # Ada, on the page she opened before Eve saved, writes her own version.
     ada.get_by_label("Talked about").fill("Venues: the library has a free room")
@@ -29,7 +35,8 @@ def test_a_conflicting_edit_keeps_both_peoples_words(live_server, seed, new_cont
     ada.get_by_label("Status").select_option("followed_up")
     ada.get_by_role("button", name="Save").click()
 
-    entry = ada.locator("li.followup-entry")
+    entry = ada.locator(".connection-page")
+    assert ada.url.split("#")[0] == connection_page
     conflict = entry.locator('[data-code="edit_conflict"]')
     for _ in range(2):  # and again after a reload: nothing she typed is lost
         expect(conflict).to_be_visible()
@@ -47,7 +54,7 @@ def test_a_conflicting_edit_keeps_both_peoples_words(live_server, seed, new_cont
     ada.get_by_role("button", name="Save").click()
     expect(ada.get_by_role("status")).to_contain_text("Saved.")
     expect(ada.locator('[data-code="edit_conflict"]')).to_have_count(0)
-    eve.goto(base + "/followup")
+    eve.reload()
     expect(eve.get_by_label("Talked about")).to_have_value(
         "Venues: the library has a free room\nSponsors for the spring series")
     assert "climate meetup" not in eve.content(), "Ada's private note reached Eve"

@@ -1,4 +1,4 @@
-"""Phone-size screenshots of the badge, connect and follow-up pages, for the README.
+"""Phone-size screenshots of the badge, connect, follow-up list and connection pages, for the README.
 
 Every run renders them (into tmp_path) and checks they are real, small images. Badge codes
 and dates differ on every run, so the copies in docs/screenshots/ are only rewritten on
@@ -83,6 +83,14 @@ def test_readme_screenshots(live_server, seed, new_context, screenshot_dir):
     page.goto(base + "/followup")
     expect(page.locator("li.followup-entry")).to_have_count(len(met))
     shots["followup"] = page
+
+    # The page of one of them, opened from that list.
+    page = new_context(**phone).new_page()
+    sign_in_as(page, base, seed.signin_path(ada))
+    page.goto(base + "/followup")
+    page.get_by_role("link", name="Chen Wei").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Chen Wei")
+    shots["connection"] = page
 
     for name, page in shots.items():
         path = screenshot_dir / f"{name}.png"

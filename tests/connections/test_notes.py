@@ -78,20 +78,20 @@ def test_after_a_conflict_the_next_save_knows_the_latest_words(pair, signed_in):
     stale = notes.fingerprint("Venues")
     notes.edit(bo, pid, talked_about="Venues\nBo v1", talked_about_fingerprint=stale)
     client = signed_in(ada)
-    assert client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data={
+    assert client.submit(f"/followup/{pid}", page=f"/followup/{pid}", prefix=pid, data={
         f"{pid}-talked_about": "Ada's take", f"{pid}-talked_about_fingerprint": stale,
         f"{pid}-status": "to_follow_up"}).status_code == 302
     notes.edit(bo, pid, talked_about="Venues\nBo v2", talked_about_fingerprint=notes.fingerprint("Venues\nBo v1"))
 
     def save(words):
-        html = client.get("/followup").get_data(as_text=True)
+        html = client.get(f"/followup/{pid}").get_data(as_text=True)
         assert 'data-code="edit_conflict"' in html and "Bo v2" in html
         shown = re.search(rf'name="{pid}-talked_about_fingerprint" type="hidden" value="([^"]*)"', html).group(1)
-        client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data={
+        client.submit(f"/followup/{pid}", page=f"/followup/{pid}", prefix=pid, data={
             f"{pid}-talked_about": words, f"{pid}-talked_about_fingerprint": shown, f"{pid}-status": "to_follow_up"})
     save("Ada's take, after Bo v2")
     assert stored_line(connection) == "Ada's take, after Bo v2"
-    assert 'data-code="edit_conflict"' not in client.get("/followup").get_data(as_text=True)
+    assert 'data-code="edit_conflict"' not in client.get(f"/followup/{pid}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("words", ["Rust\nVenues", "Rust"])
@@ -174,3 +174,47 @@ def test_an_edit_and_a_scan_of_the_same_pair_at_once_never_deadlock(app, pair):
         sa_event.remove(db.engine, "after_cursor_execute", hold)
     assert errors == {}
     assert set(own_note(ada, connection).split("\n")) == {"from the laptop", "from the phone"}
+
+
+def test_snoozing_needs_a_day_after_today_and_any_other_status_clears_it(pair):
+    from datetime import timedelta
+
+    from kithmeet.database import utcnow
+    from kithmeet.errors import DomainError
+
+    ada, _, connection = pair
+    pid, today = connection.public_id, utcnow().date()
+    for day in (None, today, today - timedelta(days=1)):
+        with pytest.raises(DomainError) as refused:
+            notes.edit(ada, pid, status="snoozed", snoozed_until=day, private_note="not saved")
+        assert refused.value.code == "bad_snooze_date"
+    db.session.expire_all()
+    side = notes.own_side(ada, pid)
+    assert (side.status, side.snoozed_until, side.private_note) == ("to_follow_up", None, "")
+    notes.edit(ada, pid, status="snoozed", snoozed_until=today + timedelta(days=1))
+    db.session.expire_all()
+    side = notes.own_side(ada, pid)
+    assert (side.status, side.snoozed_until) == ("snoozed", today + timedelta(days=1))
+    assert notes.current_status(side, today) == "snoozed"
+    assert notes.current_status(side, today + timedelta(days=1)) == "to_follow_up"  # back on its day
+    notes.edit(ada, pid, status="archived", snoozed_until=today + timedelta(days=9))
+    db.session.expire_all()
+    side = notes.own_side(ada, pid)
+    assert (side.status, side.snoozed_until) == ("archived", None)
+
+
+def test_every_edit_touches_only_the_editors_side(pair):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kithmeet.connections.models import ConnectionSide
+
+    ada, bo, connection = pair
+    long_ago = connection.created_at - timedelta(days=30)
+    db.session.execute(update(ConnectionSide).values(touched_at=long_ago))
+    db.session.commit()
+    notes.edit(ada, connection.public_id, private_note="called her", private_note_seen="")
+    db.session.expire_all()
+    assert notes.own_side(ada, connection.public_id).touched_at > long_ago
+    assert notes.own_side(bo, connection.public_id).touched_at == long_ago

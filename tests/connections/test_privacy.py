@@ -16,16 +16,24 @@ def trio(make_event, make_person):
     return ada, bo, cy
 
 
+def pages_of(client, connection):
+    """A person's follow-up list and the connection's own page, as one text."""
+    return client.get("/followup").get_data(as_text=True) + client.get(
+        f"/followup/{connection.public_id}").get_data(as_text=True)
+
+
 def test_private_note_is_seen_by_its_author_only(trio, signed_in):
     ada, bo, cy = trio
-    connections.connect(bo, ada.badge_token, talked_about="Shared topic", private_note="Bo's secret thought")
-    connections.connect(cy, bo.badge_token)
-    bo_page = signed_in(bo).get("/followup").get_data(as_text=True)
-    ada_page = signed_in(ada).get("/followup").get_data(as_text=True)
+    connection, _ = connections.connect(bo, ada.badge_token, talked_about="Shared topic",
+                                        private_note="Bo's secret thought")
+    theirs, _ = connections.connect(cy, bo.badge_token)
+    bo_page = pages_of(signed_in(bo), connection)
+    ada_page = pages_of(signed_in(ada), connection)
     cy_client = signed_in(cy)
     assert "Bo&#39;s secret thought" in bo_page or "Bo's secret thought" in bo_page
     assert "Shared topic" in ada_page and "Shared topic" in bo_page
-    for page in (ada_page, cy_client.get("/followup").get_data(as_text=True),
+    assert cy_client.get(f"/followup/{connection.public_id}").status_code == 404
+    for page in (ada_page, pages_of(cy_client, theirs),
                  cy_client.get(f"/B/{ada.badge_token}").get_data(as_text=True),
                  signed_in(ada).get(f"/B/{bo.badge_token}").get_data(as_text=True)):
         assert "secret thought" not in page
@@ -50,8 +58,8 @@ def test_contact_fields_hidden_until_connected_then_only_shared(trio, signed_in,
     assert contacts.visible_contacts(cy, ada) == []
     third = signed_in(cy).get(f"/B/{ada.badge_token}").get_data(as_text=True)
     assert "ada@example.org" not in third
-    ada_followup = signed_in(ada).get("/followup").get_data(as_text=True)
-    assert "https://bo.example" in ada_followup
+    connection = connections.connection_between(ada.id, bo.id)
+    assert "https://bo.example" in pages_of(signed_in(ada), connection)
 
 
 def test_only_the_two_sides_can_edit_a_connection(trio):
@@ -69,22 +77,23 @@ def test_only_the_two_sides_can_edit_a_connection(trio):
 
 def test_followup_page_shows_connections_only_their_shared_contacts(trio, signed_in, client):
     ada, bo, cy = trio  # Ada shares her email, not her phone
-    connections.connect(bo, ada.badge_token)
-    connections.connect(cy, bo.badge_token)  # Cy knows Bo, not Ada
+    bo_ada, _ = connections.connect(bo, ada.badge_token)
+    cy_bo, _ = connections.connect(cy, bo.badge_token)  # Cy knows Bo, not Ada
     phone = ("20 7946 0958", "2079460958")  # as written, and as a tel: link would carry it
     bo_client, cy_client = signed_in(bo), signed_in(cy)
 
-    bo_followup = bo_client.get("/followup")
-    assert bo_followup.status_code == 200
-    assert "ada@example.org" in bo_followup.get_data(as_text=True)
-    cy_followup = cy_client.get("/followup")
-    assert cy_followup.status_code == 200
-    cy_html = cy_followup.get_data(as_text=True)
-    assert cy_html.count('class="followup-entry"') == 1 and "https://bo.example" in cy_html  # Bo shares his
+    bo_page = bo_client.get(f"/followup/{bo_ada.public_id}")
+    assert bo_page.status_code == 200
+    assert "ada@example.org" in bo_page.get_data(as_text=True)
+    assert cy_client.get("/followup").get_data(as_text=True).count('class="followup-entry"') == 1
+    cy_page = cy_client.get(f"/followup/{cy_bo.public_id}")
+    assert cy_page.status_code == 200 and "https://bo.example" in cy_page.get_data(as_text=True)  # Bo shares his
 
     pages = {"Bo": bo_client, "Cy": cy_client, "a visitor": client}
-    paths = ["/followup"] + [f"/B/{person.badge_token}" for person in (ada, bo, cy)]
+    own = {"Bo": [bo_ada, cy_bo], "Cy": [cy_bo], "a visitor": []}
     for viewer, viewer_client in pages.items():
+        paths = (["/followup"] + [f"/followup/{c.public_id}" for c in own[viewer]]
+                 + [f"/B/{person.badge_token}" for person in (ada, bo, cy)])
         for path in paths:
             response = viewer_client.get(path)
             if viewer == "a visitor" and path == "/followup":

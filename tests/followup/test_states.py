@@ -27,9 +27,14 @@ def met(make_event, make_person):
 
 
 def entry(html, public_id):
-    match = re.search(rf'<li class="followup-entry" id="c-{public_id}" data-state="([^"]+)">(.*?)</li>\s*(?:<li class|</ol>)',
+    """(data-state, the markup) of a connection's page."""
+    match = re.search(rf'<div class="connection-page" id="c-{public_id}" data-state="([^"]+)"[^>]*>(.*)</main>',
                       html, re.DOTALL)
     return match.group(1), match.group(2)
+
+
+def row_state(html, public_id):
+    return re.search(rf'<li class="followup-entry" id="c-{public_id}" data-state="([^"]+)"', html).group(1)
 
 
 def delete_account_of(person, connection, *, sides=True):
@@ -47,26 +52,29 @@ def test_an_entry_whose_person_deleted_their_account(met, signed_in, sides):
     ada, bo, connection = met
     client = signed_in(ada)
     delete_account_of(bo, connection, sides=sides)
-    response = client.get("/followup")
+    pid = connection.public_id
+    listing = client.get("/followup").get_data(as_text=True)
+    assert row_state(listing, pid) == "account-deleted" and "Someone you met (account deleted)" in listing
+    assert "Bo Brave" not in listing
+    response = client.get(f"/followup/{pid}")
     assert response.status_code == 200
-    state, body = entry(response.get_data(as_text=True), connection.public_id)
+    state, body = entry(response.get_data(as_text=True), pid)
     assert state == "account-deleted"
     text = re.sub(r"<[^>]+>", "", body)
     assert re.search(r"Someone you met at Thursday Gathering on \d\d \w{3} \d{4} \(account deleted\)", text)
     assert "Ada&#39;s own note" in body and "Bo Brave" not in body and "bo@example.org" not in body
     assert "/remove" not in body and "/block" not in body and "/report/" not in body
     # Her note still saves, without the shared line's field on the page, and the line is left alone.
-    pid = connection.public_id
-    saved = client.submit(f"/followup/{pid}", page="/followup", prefix=pid, data={
+    saved = client.submit(f"/followup/{pid}", page=f"/followup/{pid}", prefix=pid, data={
         f"{pid}-private_note": "Ada's own note, edited", f"{pid}-private_note_seen": "Ada's own note",
         f"{pid}-status": "followed_up"})
     assert saved.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(Encounter.talked_about)) == "Rust"
-    after = client.get("/followup").get_data(as_text=True)
+    after = client.get(f"/followup/{pid}").get_data(as_text=True)
     assert "Ada&#39;s own note, edited" in after and "Saved." in after  # not taken for a conflicting edit
     # No other page breaks on it either.
-    for path in ("/connections/review", f"/report/{pid}", "/badge", "/"):
+    for path in ("/connections/review", f"/report/{pid}", "/badge", "/", "/followup?q=note&sort=untouched"):
         assert client.get(path).status_code in (200, 400), path
     report = client.get(f"/report/{pid}")
     assert report.status_code == 400 and error_codes(report.get_data(as_text=True)) == ["account_deleted"]
@@ -88,12 +96,16 @@ def test_an_unseen_entry_whose_person_deleted_their_account_can_be_dismissed(mak
 def test_no_longer_connected_keeps_notes_and_line_and_hides_contacts(met, signed_in):
     ada, bo, connection = met
     consent.remove(bo, connection.public_id)
-    html = signed_in(ada).get("/followup").get_data(as_text=True)
-    state, body = entry(html, connection.public_id)
+    ada_client, pid = signed_in(ada), connection.public_id
+    html = ada_client.get("/followup").get_data(as_text=True)
+    assert html.count('class="followup-entry"') == 1 and row_state(html, pid) == "no-longer-connected"
+    assert "No longer connected" in html
+    state, body = entry(ada_client.get(f"/followup/{pid}").get_data(as_text=True), pid)
     assert state == "no-longer-connected" and "No longer connected" in body
     assert "Ada&#39;s own note" in body and "Rust" in body and "bo@example.org" not in body
-    assert html.count('class="followup-entry"') == 1
-    assert 'class="followup-entry"' not in signed_in(bo).get("/followup").get_data(as_text=True)
+    bo_client = signed_in(bo)
+    assert 'class="followup-entry"' not in bo_client.get("/followup").get_data(as_text=True)
+    assert bo_client.get(f"/followup/{pid}").status_code == 404  # off his list: he removed it
 
 
 def test_confirm_from_the_followup_entry(make_event, make_person, signed_in):
@@ -105,14 +117,14 @@ def test_confirm_from_the_followup_entry(make_event, make_person, signed_in):
                        .values(shares_contacts=False))
     db.session.commit()
     ada_client, bo_client = signed_in(ada), signed_in(bo)
-    html = ada_client.get("/followup").get_data(as_text=True)
-    assert "Confirm and share my contacts" in html
-    assert "ada@example.org" not in bo_client.get("/followup").get_data(as_text=True)
-    response = ada_client.submit(f"/connections/{connection.public_id}/confirm", page="/followup",
-                                 data={"next": f"/followup#c-{connection.public_id}"})
-    assert response.status_code == 302 and response.location == f"/followup#c-{connection.public_id}"
-    assert "ada@example.org" in bo_client.get("/followup").get_data(as_text=True)
-    assert "Confirm and share my contacts" not in ada_client.get("/followup").get_data(as_text=True)
+    page = f"/followup/{connection.public_id}"
+    html = ada_client.get(page).get_data(as_text=True)
+    assert "Confirm and share my contacts" in html and f'name="next" value="{page}"' in html
+    assert "ada@example.org" not in bo_client.get(page).get_data(as_text=True)
+    response = ada_client.submit(f"/connections/{connection.public_id}/confirm", page=page, data={"next": page})
+    assert response.status_code == 302 and response.location == page
+    assert "ada@example.org" in bo_client.get(page).get_data(as_text=True)
+    assert "Confirm and share my contacts" not in ada_client.get(page).get_data(as_text=True)
 
 
 def test_remove_and_block_from_the_followup_entry(make_event, make_person, signed_in):
@@ -121,10 +133,12 @@ def test_remove_and_block_from_the_followup_entry(make_event, make_person, signe
     to_bo, _ = connections.connect(ada, bo.badge_token)
     to_cy, _ = connections.connect(ada, cy.badge_token)
     client = signed_in(ada)
-    html = client.get("/followup").get_data(as_text=True)
     for pid in (to_bo.public_id, to_cy.public_id):
+        html = client.get(f"/followup/{pid}").get_data(as_text=True)
         assert f'action="/connections/{pid}/remove"' in html and f'action="/connections/{pid}/block"' in html
-        assert f'href="/report/{pid}"' in html
-    client.submit(f"/connections/{to_bo.public_id}/remove", page="/followup", data={"next": "/followup?page=1"})
-    client.submit(f"/connections/{to_cy.public_id}/block", page="/followup", data={"next": "/followup?page=1"})
+        assert f'href="/report/{pid}"' in html and 'name="next" value="/followup"' in html
+    client.submit(f"/connections/{to_bo.public_id}/remove", page=f"/followup/{to_bo.public_id}",
+                  data={"next": "/followup"})
+    client.submit(f"/connections/{to_cy.public_id}/block", page=f"/followup/{to_cy.public_id}",
+                  data={"next": "/followup"})
     assert 'class="followup-entry"' not in client.get("/followup").get_data(as_text=True)

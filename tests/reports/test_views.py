@@ -19,7 +19,7 @@ def test_report_from_the_followup_entry(meetup, signed_in):
     _, event, ada, bo, connection = meetup
     client = signed_in(ada)
     pid = connection.public_id
-    assert f'href="/report/{pid}"' in client.get("/followup").get_data(as_text=True)
+    assert f'href="/report/{pid}"' in client.get(f"/followup/{pid}").get_data(as_text=True)
     form = client.get(f"/report/{pid}").get_data(as_text=True)
     assert "Report <bdi>Bo</bdi>" in form and event.series.name in form
     assert all(f'value="{reason}"' in form for reason in ("harassment", "spam", "other"))
