@@ -7,7 +7,7 @@ to race: a pair has one connection, an event one encounter per pair, a client id
 import uuid
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import changelog, signals
@@ -49,8 +49,10 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     """Connect the scanner with the badge's owner at the scanner's current event.
 
     Returns (connection, created). Everything is checked before anything is written, and
-    the writes are one transaction. Raises DomainError: unknown_badge, revoked_badge,
-    self_scan, too_long, not_checked_in, event_closed, removed_from_series, not_at_event.
+    the writes are one transaction: the connection, both sides (each side's `touched_at` set
+    to now), tonight's encounter with its own talked-about line, and the scan. Raises
+    DomainError: unknown_badge, revoked_badge, self_scan, too_long, not_checked_in,
+    event_closed, removed_from_series, not_at_event.
     """
     target = people.person_by_badge(badge_token)
     if target.id == scanner.id:
@@ -92,6 +94,10 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
                                               "shares_contacts": person.share_on_connect,
                                               "acknowledged_at": now if person is scanner else None},
                              ["connection_id", "person_id"])
+        # A meeting touches both sides: reconnect today (followup/reconnect.py) starts from the
+        # longest untouched, and someone met tonight is not among them.
+        db.session.execute(update(ConnectionSide).where(ConnectionSide.connection_id == connection.id)
+                           .values(touched_at=now).execution_options(synchronize_session=False))
         if not created:
             blocked = consent.on_rescan(connection.id, scanner, target.id, now)
         insert_if_absent(Encounter, {"connection_id": connection.id, "event_id": event.id, "talked_about": "",
@@ -114,9 +120,10 @@ def count_for_event(event):
 
 
 def encounters_of(connection):
+    """The pair's encounters, newest first, each with its event: one query, however many."""
     return db.session.scalars(
-        select(Encounter).where(Encounter.connection_id == connection.id)
-        .order_by(Encounter.created_at.desc())).all()
+        select(Encounter).options(joinedload(Encounter.event)).where(Encounter.connection_id == connection.id)
+        .order_by(Encounter.created_at.desc(), Encounter.id.desc())).all()
 
 
 def sides_page(person_id, offset, limit):

@@ -58,7 +58,7 @@ def scan(token):
         return render_template("connections/own_badge.html", person=person)
 
     form = ConnectForm()
-    problem = None
+    problem = tonight = None
     if form.validate_on_submit():
         try:
             _, created = services.connect(viewer, token, talked_about=form.talked_about.data,
@@ -75,7 +75,7 @@ def scan(token):
             return redirect(url_for(".scan", token=person.badge_token))
     else:
         try:
-            services.where_to_connect(viewer, person)
+            tonight, _ = services.where_to_connect(viewer, person)
         except DomainError as error:
             problem = coded(error.code, error.message)
     if not form.client_id.data:
@@ -88,7 +88,8 @@ def scan(token):
         "connections/scan.html", person=person, form=form, problem=problem,
         connection=connection if listed else None, reportable=connection,
         state=consent.state(connection, theirs) if listed else None,
-        encounters=services.encounters_of(connection) if listed else [],
+        # Memory across events: every earlier encounter (event, date, its own line) above the form.
+        encounters=services.encounters_of(connection) if listed else [], tonight=tonight,
         contacts=contacts.visible_contacts(viewer, person))
 
 
