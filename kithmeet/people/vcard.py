@@ -36,6 +36,9 @@ class Card:
     note: str = ""
 
     def text(self):
+        # kithmeet asks for one name, so N is not split at a space: which word is the family
+        # name depends on the culture (family first, two surnames, one name only); the whole
+        # name goes in N's given-name part, and address books show FN.
         lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{escape(self.name)}", f"N:;{escape(self.name)};;;"]
         if self.title:
             lines.append(f"TITLE:{escape(self.title)}")
