@@ -53,11 +53,17 @@ def register_extensions(app):
     auth.init_app(app)
     changelog.init_app(app)
 
+    from .followup import digest
+
+    digest.init_app(app)  # queues the digest when an event closes (signals.event_closed)
+
 
 def register_blueprints(app):
     from .badges.views import bp as badges_bp
     from .connections.views import bp as connections_bp
     from .followup.views import bp as followup_bp
+    from .followup import reconnect_views  # noqa: F401 - reconnect today's pages register on followup's bp
+    from .followup import mail_views  # noqa: F401 - unsubscribe and the mail switches register on followup's bp
     from .home import bp as home_bp
     from .organizer.views import bp as organizer_bp
     from .people.views import bp as people_bp

@@ -1,23 +1,20 @@
 """`flask --app app <command>`: create-organizer, setup-code, reset-password, demo, purge,
-send-mail, mail-worker."""
+send-mail, mail-worker, send-nudges."""
 import logging
-import os
 
 import click
+from flask import current_app
 
 from . import changelog
 from .errors import DomainError
 from .extensions import db
-from .urls import external_url
+from .urls import external_url, local_base
 
 
 def _local_base():
     # Commands run outside any request, so links need a base: PUBLIC_URL when set (urls.py
     # prefers it), else what `make run` serves, since that is where a CLI user will look.
-    host = os.environ.get("HOST", "127.0.0.1")
-    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine answers on loopback
-        host = "127.0.0.1"
-    return "http://{}:{}".format(f"[{host}]" if ":" in host else host, os.environ.get("PORT", "5000"))
+    return local_base()
 
 
 def init_app(app):
@@ -91,8 +88,10 @@ def init_app(app):
     @app.cli.command("purge")
     @click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
     def purge(dry_run):
-        """Delete attendees whose data has passed their series' retention. Run it daily."""
+        """Delete attendees whose data has passed their series' retention, then sent mail older
+        than MAIL_KEEP_DAYS and expired sessions. Run it daily."""
         from . import database, sessions
+        from .mail import services as mail
         from .people import retention
 
         now = database.utcnow()
@@ -100,6 +99,9 @@ def init_app(app):
         # Counts only: who was deleted is nobody's business, not even the log's.
         click.echo(f"{'Would remove' if dry_run else 'Removed'} {counts.people} people, their side of "
                    f"{counts.connections} connections and {counts.check_ins} check-ins.")
+        messages = mail.finished_count(now) if dry_run else mail.purge_finished(now)
+        click.echo(f"{'Would remove' if dry_run else 'Removed'} {messages} sent or failed e-mails older than "
+                   f"{current_app.config['MAIL_KEEP_DAYS']} days.")
         if not dry_run:
             click.echo(f"Removed {sessions.purge_expired()} expired sessions.")
 
@@ -116,9 +118,19 @@ def init_app(app):
     @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks at the queue.")
     def mail_worker(poll):
         """Send mail as it is queued, until stopped (SIGTERM or Ctrl-C). `make run` starts it."""
+        from .followup import nudges
         from .mail import worker
 
-        worker.run_forever(poll_seconds=poll)
+        # The weekly nudges are queued from the same loop, at most once an hour.
+        worker.run_forever(poll_seconds=poll, each_round=nudges.hourly())
+
+    @app.cli.command("send-nudges")
+    def send_nudges():
+        """Queue the weekly reconnect e-mails that are due (for cron; the mail worker also does
+        this hourly). `send-mail` or the worker then sends them."""
+        from .followup import nudges
+
+        click.echo(f"Queued {nudges.queue_due()} weekly reconnect e-mails.")
 
     @app.shell_context_processor
     def shell_context():

@@ -208,14 +208,49 @@ def test_purge_deletes_expired_attendees_and_prints_counts_never_names(app, runn
         return result.output
 
     assert run(at=datetime(2027, 11, 26, 19, 0)) == ("Removed 0 people, their side of 0 connections and 0 "
-                                                     "check-ins.\nRemoved 1 expired sessions.\n")
+                                                     "check-ins.\nRemoved 0 sent or failed e-mails older than "
+                                                     "30 days.\nRemoved 1 expired sessions.\n")
     assert db.session.scalar(select(func.count(Person.id))) == 2
     assert run("--dry-run", at=datetime(2027, 11, 27)) == \
-        "Would remove 2 people, their side of 1 connections and 2 check-ins.\n"
+        "Would remove 2 people, their side of 1 connections and 2 check-ins.\n" \
+        "Would remove 0 sent or failed e-mails older than 30 days.\n"
     assert db.session.scalar(select(func.count(Person.id))) == 2
     assert run(at=datetime(2027, 11, 27)).startswith("Removed 2 people, their side of 1 connections and 2 check-ins.")
     assert db.session.scalar(select(func.count(Person.id))) == 0
     assert db.session.scalar(select(func.count(Connection.id))) == 0
+
+
+def test_purge_deletes_old_sent_mail_and_prints_a_count_never_an_address(app, runner, monkeypatch):
+    from datetime import datetime, timedelta
+
+    from kithmeet import database
+    from kithmeet.database import transaction
+    from kithmeet.mail import services as mail
+    from kithmeet.mail import worker
+    from kithmeet.mail.models import OutgoingMail
+
+    sent_at = datetime(2026, 11, 26, 21, 0)
+    with transaction():
+        for n in range(3):
+            mail.queue(f"person{n}@example.org", "Hello", "Text").next_attempt_at = sent_at
+    assert worker.send_due(now=sent_at).sent == 3  # no MAIL_SERVER: the outbox
+    with transaction():
+        mail.queue("waiting@example.org", "Hello", "Text")
+
+    def run(*args, at):
+        monkeypatch.setattr(database, "utcnow", lambda: at)
+        result = runner.invoke(args=["purge", *args])
+        assert result.exit_code == 0, result.output
+        assert "example.org" not in result.output and "…" not in result.output
+        return result.output
+
+    assert "Removed 0 sent or failed e-mails older than 30 days." in run(at=sent_at + timedelta(days=30))
+    later = sent_at + timedelta(days=30, seconds=1)
+    assert "Would remove 3 sent or failed e-mails older than 30 days." in run("--dry-run", at=later)
+    assert db.session.scalar(select(func.count(OutgoingMail.id))) == 4
+    assert "Removed 3 sent or failed e-mails older than 30 days." in run(at=later)
+    db.session.remove()
+    assert db.session.scalars(select(OutgoingMail.status)).all() == ["queued"]
 
 
 def test_send_mail_sends_what_is_due_once_and_prints_counts(app, runner):

@@ -13,7 +13,12 @@ STATUSES = ("queued", "sent", "failed")
 class OutgoingMail(db.Model):
     """One message to one address. `queued` until the worker sends it (`sent`) or gives up
     after `worker.MAX_ATTEMPTS` (`failed`). `claimed_until` is a worker's lease on it while
-    it sends; `last_error` is a short code, never the server's reply (it names addresses)."""
+    it sends; `last_error` is a short code, never the server's reply (it names addresses).
+
+    Only a queued message holds its body, headers and full address. The worker's UPDATE that
+    marks it sent, or failed for good, empties `text_body` and `headers`, sets `html_body` to
+    NULL and masks `to_address` ("a…@example.org"); `flask purge` deletes such rows after
+    MAIL_KEEP_DAYS, and deleting an account deletes the messages still queued to it."""
 
     __tablename__ = "outgoing_mail"
     __table_args__ = (Index("ix_outgoing_mail_due", "status", "next_attempt_at"),)

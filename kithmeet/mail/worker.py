@@ -4,7 +4,9 @@
    message is queued, due and not leased, and commits; of two workers, one wins it;
 2. send, with no transaction open (a slow server holds no database lock);
 3. mark: `sent`, or back to `queued` with a later `next_attempt_at`, conditional on the
-   lease still being this worker's.
+   lease still being this worker's. Marking a message `sent`, or `failed` for good, also
+   empties its body and extra headers and masks its address in that same UPDATE: what
+   stays is bookkeeping (public id, subject, status, attempts, times, error code).
 
 A worker that dies between sending and marking leaves its lease to expire, and the next
 worker sends the message again: the one window where a message can go twice (see
@@ -20,6 +22,7 @@ from sqlalchemy import or_, select, update
 
 from .. import changelog
 from ..database import transaction, utcnow
+from ..emails import MAX_EMAIL
 from ..extensions import db
 from . import delivery
 from .models import OutgoingMail
@@ -76,6 +79,14 @@ def _claim(mail_id, now):
                         mail.headers, mail.created_at, mail.attempts, lease)
 
 
+def _forgotten(claimed):
+    """The columns of a message that will not be sent again, emptied: the body may hold a
+    sign-in link or quote people's names and shared lines, the headers an unsubscribe key.
+    The address keeps its first letter and domain, as the console line shows it."""
+    return {"text_body": "", "html_body": None, "headers": "{}",
+            "to_address": delivery.masked(claimed.to_address)[:MAX_EMAIL]}
+
+
 def _still_ours(claimed):
     return (OutgoingMail.id == claimed.id, OutgoingMail.status == "queued",
             OutgoingMail.claimed_until == claimed.claimed_until)
@@ -85,7 +96,7 @@ def _mark_sent(claimed, now):
     with transaction():
         marked = db.session.execute(
             update(OutgoingMail).where(*_still_ours(claimed))
-            .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
+            .values(status="sent", sent_at=now, claimed_until=None, last_error=None, **_forgotten(claimed))
             .returning(OutgoingMail.id)).first()
         if marked:
             changelog.record("mail.sent", "system", mail=claimed.id)
@@ -98,7 +109,7 @@ def _mark_failed(claimed, now, code):
     with transaction():
         values = {"attempts": attempts, "claimed_until": None, "last_error": code}
         if gave_up:
-            values["status"] = "failed"
+            values.update(status="failed", **_forgotten(claimed))
         else:
             values["next_attempt_at"] = now + retry_delay(attempts)
         marked = db.session.execute(update(OutgoingMail).where(*_still_ours(claimed)).values(**values)
@@ -133,7 +144,8 @@ def send_due(now=None, limit=50, stop=None):
             code = "internal"
         else:
             if not _mark_sent(claimed, clock()):
-                logger.warning("mail %s was sent after its claim had passed to another worker", claimed.public_id)
+                logger.warning("mail %s was sent but not marked: its claim passed to another worker, or it was "
+                               "deleted (its account was) while it was being sent", claimed.public_id)
             counts.sent += 1
             continue
         if _mark_failed(claimed, clock(), code):
@@ -144,9 +156,11 @@ def send_due(now=None, limit=50, stop=None):
     return counts
 
 
-def run_forever(poll_seconds=5, stop=None):
+def run_forever(poll_seconds=5, stop=None, each_round=None):
     """Send what is due every `poll_seconds` until SIGTERM or SIGINT (or `stop` is set).
-    A signal lets the message in hand finish; it is never cut off between send and mark."""
+    A signal lets the message in hand finish; it is never cut off between send and mark.
+    `each_round()`, when given, runs before each round's sending (the CLI queues the weekly
+    nudges with it: mail knows nothing of what it sends)."""
     stop = stop or threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -155,6 +169,12 @@ def run_forever(poll_seconds=5, stop=None):
     logger.info("mail worker started; sending every %s s", poll_seconds)
     try:
         while not stop.is_set():
+            if each_round is not None:
+                try:
+                    each_round()
+                except Exception:  # its own failure must not stop the sending
+                    logger.exception("mail worker's round hook failed")
+                    db.session.rollback()
             try:
                 send_due(stop=stop)
             except Exception:  # the database away for a moment: try again next round

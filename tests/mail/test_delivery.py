@@ -57,6 +57,7 @@ class TestOutbox:
         db.session.remove()
         row = db.session.query(OutgoingMail).one()
         assert (row.status, row.sent_at, row.claimed_until, row.attempts) == ("sent", NOW, None, 0)
+        assert (row.text_body, row.html_body, row.to_address) == ("", None, "a…@example.org")  # the file has it
         # The console says where the file is, masked, and never the body: the link is a secret.
         console = "\n".join(record.getMessage() for record in caplog.records)
         assert f"{public_id}.eml" in console and "a…@example.org" in console
@@ -89,12 +90,14 @@ def test_mail_settings_come_from_the_environment(tmp_path, monkeypatch):
 
     for name, value in {"KITHMEET_MAIL_SERVER": "smtp.example.org", "KITHMEET_MAIL_PORT": "2525",
                         "KITHMEET_MAIL_USE_STARTTLS": "true", "KITHMEET_MAIL_USERNAME": "meet",
-                        "KITHMEET_MAIL_PASSWORD": "pw", "KITHMEET_MAIL_SENDER": "Meet <meet@example.org>"}.items():
+                        "KITHMEET_MAIL_PASSWORD": "pw", "KITHMEET_MAIL_SENDER": "Meet <meet@example.org>",
+                        "KITHMEET_MAIL_KEEP_DAYS": "7"}.items():
         monkeypatch.setenv(name, value)
     config = create_app({"SECRET_KEY": "k"}, instance_path=str(tmp_path / "one")).config
     assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USE_STARTTLS"], config["MAIL_USE_TLS"],
             config["MAIL_USERNAME"], config["MAIL_PASSWORD"], config["MAIL_SENDER"]) == (
         "smtp.example.org", 2525, True, False, "meet", "pw", "Meet <meet@example.org>")
+    assert config["MAIL_KEEP_DAYS"] == 7
     monkeypatch.setenv("KITHMEET_MAIL_USE_TLS", "1")
     with pytest.raises(ValueError):  # both kinds of TLS at once is a mistake, said at start
         create_app({"SECRET_KEY": "k"}, instance_path=str(tmp_path / "two"))

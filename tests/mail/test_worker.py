@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from sqlalchemy import select
+
 from kithmeet.database import transaction, utcnow
 from kithmeet.extensions import db
 from kithmeet.mail import delivery, services, worker
@@ -30,6 +32,36 @@ def row(public_id):
 
 def delivered(smtp):
     return sorted(message["Message-ID"].split("@")[0].lstrip("<") for _, message in smtp.messages)
+
+
+SECRET = "s3cr3t-link-4471"
+UNSUBSCRIBE_KEY = "unsubscribe-key-4471"
+
+
+def queue_secret(to="quillon@example.org"):
+    with transaction():
+        mail = services.queue(to, "Your sign-in link", f"Sign in: https://meet.example.org/{SECRET}\n",
+                              f"<p>Digest naming Quillon: {SECRET}</p>",
+                              {"List-Unsubscribe": f"<https://meet.example.org/unsubscribe/{UNSUBSCRIBE_KEY}>"})
+        mail.created_at = mail.next_attempt_at = NOW
+    return mail.public_id
+
+
+def stored(public_id):
+    """The row as the database holds it, every column, read past the session."""
+    db.session.remove()
+    with db.engine.connect() as connection:
+        return connection.execute(select(OutgoingMail.__table__).where(OutgoingMail.public_id == public_id)).one()
+
+
+def assert_forgotten(public_id):
+    """Only bookkeeping is left: no body, no headers, the address masked as on the console."""
+    kept = stored(public_id)
+    assert (kept.text_body, kept.html_body, kept.headers) == ("", None, "{}")
+    assert kept.to_address == "q…@example.org"
+    assert kept.subject == "Your sign-in link" and kept.public_id == public_id
+    assert [text for text in (SECRET, UNSUBSCRIBE_KEY, "quillon@", "Quillon") if text in repr(tuple(kept))] == []
+    return kept
 
 
 def test_backoff_doubles_and_is_capped_at_an_hour():
@@ -67,6 +99,44 @@ def test_after_eight_failures_a_message_has_failed(app):
     mail = row(public_id)
     assert (mail.status, mail.attempts, mail.last_error) == ("failed", 8, "unreachable")
     assert worker.send_due(now=now + timedelta(days=1)).failed == 0  # never tried again
+
+
+@BOTH_DATABASES
+def test_a_sent_message_keeps_no_body_headers_or_full_address(app, smtp):
+    smtp.start()
+    public_id = queue_secret()
+    assert SECRET in repr(tuple(stored(public_id)))  # held while it waits to be sent
+    assert worker.send_due(now=NOW).sent == 1
+    [(recipients, message)] = smtp.messages  # the whole message went out
+    assert recipients == ["quillon@example.org"] and SECRET in message.as_string()
+    assert UNSUBSCRIBE_KEY in message["List-Unsubscribe"]
+    kept = assert_forgotten(public_id)
+    assert (kept.status, kept.sent_at, kept.attempts, kept.claimed_until) == ("sent", NOW, 0, None)
+
+
+@BOTH_DATABASES
+def test_a_message_that_failed_for_good_keeps_no_body_headers_or_full_address(app):
+    public_id = queue_secret()
+    now = NOW
+    for _ in range(worker.MAX_ATTEMPTS - 1):  # no server listens: every attempt fails
+        assert worker.send_due(now=now).retrying == 1
+        waiting = stored(public_id)
+        assert SECRET in waiting.text_body and waiting.to_address == "quillon@example.org"  # kept for the retry
+        now = waiting.next_attempt_at
+    assert worker.send_due(now=now).failed == 1
+    kept = assert_forgotten(public_id)
+    assert (kept.status, kept.attempts, kept.last_error, kept.sent_at) == ("failed", 8, "unreachable", None)
+
+
+@BOTH_DATABASES
+def test_a_long_address_masked_still_fits_its_column(app):
+    address = "q@" + ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 56]) + ".org"
+    assert len(address) == 254
+    with transaction():
+        public_id = services.queue(address, "Hello", "Text").public_id
+    mail_id = row(public_id).id
+    worker._mark_sent(worker._claim(mail_id, NOW), NOW)
+    assert len(stored(public_id).to_address) == 254
 
 
 @BOTH_DATABASES
