@@ -35,6 +35,16 @@ class Defaults:
     RATELIMIT_SIGNIN = "60 per minute"
     RATELIMIT_ORGANIZER_SIGNIN = "10 per minute"
     RATELIMIT_REPORT = "20 per hour"
+    RATELIMIT_PROFILE = "30 per hour"  # profile saves per attendee
+    # "I've been here before" (e-mailed sign-in links): requests per client address (a venue
+    # shares one), mails per e-mail address and client, and per e-mail address whoever asks
+    # (counted in the same storage; see SECURITY.md).
+    RATELIMIT_EMAIL_SIGNIN = "60 per hour"
+    RATELIMIT_EMAIL_SIGNIN_ADDRESS = "3 per hour"
+    RATELIMIT_EMAIL_SIGNIN_ADDRESS_TOTAL = "20 per hour"
+    # The request page answers no sooner than this, known address or not: the few writes a
+    # known one costs must not show in the response time.
+    EMAIL_SIGNIN_MIN_SECONDS = 0.25
     TRUST_PROXY = False
     FOLLOWUP_PAGE_SIZE = 50
     CHANGELOG_LEVEL = "INFO"  # "WARNING" silences the one-line-per-change log
@@ -47,6 +57,9 @@ class Defaults:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_SENDER = "kithmeet <kithmeet@localhost>"
+    # `flask purge` deletes sent and failed messages (already emptied of body and address)
+    # this many days after they finished; queued ones stay until sent.
+    MAIL_KEEP_DAYS = 30
 
 
 ENVIRONMENT = {
@@ -65,6 +78,7 @@ ENVIRONMENT = {
     "KITHMEET_MAIL_USERNAME": "MAIL_USERNAME",
     "KITHMEET_MAIL_PASSWORD": "MAIL_PASSWORD",
     "KITHMEET_MAIL_SENDER": "MAIL_SENDER",
+    "KITHMEET_MAIL_KEEP_DAYS": "MAIL_KEEP_DAYS",
 }
 FLAGS = ("TRUST_PROXY", "MAIL_USE_TLS", "MAIL_USE_STARTTLS")  # "1", "true" or "yes" in the environment
 
@@ -79,8 +93,9 @@ def apply_environment(config, environ):
     for flag in FLAGS:
         if isinstance(config.get(flag), str):
             config[flag] = config[flag].lower() in ("1", "true", "yes")
-    if isinstance(config.get("MAIL_PORT"), str):
-        config["MAIL_PORT"] = int(config["MAIL_PORT"])
+    for number in ("MAIL_PORT", "MAIL_KEEP_DAYS"):
+        if isinstance(config.get(number), str):
+            config[number] = int(config[number])
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
 
 

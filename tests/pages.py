@@ -20,6 +20,21 @@ def new_signin_path(client):
     return re.search(r'value="http://localhost(/signin/[^"]+)"', html).group(1)
 
 
+def email_link_token(app, address):
+    """Ask for an e-mailed sign-in link to `address` (as the "I've been here before" page does)
+    and return its token, read from the mail it queued."""
+    from sqlalchemy import select
+
+    from kithmeet.extensions import db
+    from kithmeet.mail.models import OutgoingMail
+    from kithmeet.people import email_signin
+
+    with app.test_request_context():  # the link is built on the request's host
+        email_signin.request_link(address)
+    mail = db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id.desc())).first()
+    return re.search(r"/signin/email/([A-Za-z0-9_-]+)", mail.text_body).group(1)
+
+
 def error_codes(html):
     """Every error code the page shows (`data-code` on error pages, field and form errors), in order."""
     return re.findall(r'data-code="([^"]+)"', html)

@@ -39,6 +39,8 @@ ACCESS = {
     "people.join": EVERYONE,
     "people.join_lowercase": EVERYONE,
     "people.signin": EVERYONE,  # the link is the authority; its GET only asks for a tap
+    "people.signin_by_email": EVERYONE,  # "I've been here before"
+    "people.email_link": EVERYONE,  # an e-mailed link: the same as a personal one
     "connections.scan": EVERYONE,  # a stranger gets the public card and a join link
     "connections.scan_lowercase": EVERYONE,
     "organizer.login": EVERYONE,
@@ -48,11 +50,19 @@ ACCESS = {
     "people.badge": ATTENDEE,
     "people.signin_link": ATTENDEE,
     "people.account": ATTENDEE,
+    "people.edit_profile": ATTENDEE,
     "people.delete_account": ATTENDEE,
     "people.export_data": ATTENDEE,
     "people.export_people": ATTENDEE,
     "people.export_own_card": ATTENDEE,
+    "people.contacts_csv": ATTENDEE,
+    "people.connection_vcard": ADA_ONLY,  # one person of a connection: Ada's with Bo, hidden from Cy
     "followup.index": ATTENDEE,
+    "followup.connection": ADA_ONLY,  # only the connection's two people; anyone else gets a 404
+    "followup.reconnect": ATTENDEE,
+    "followup.nudge_setting": ATTENDEE,  # the e-mail switches, each person's own
+    "followup.reconnect_draft": ADA_ONLY,
+    "followup.unsubscribe": EVERYONE,  # the key in the link is the authority; its GET only asks
     "connections.review": ATTENDEE,
     "reports.new": ADA_ONLY,
     "organizer.dashboard": ORGANIZER,
@@ -78,6 +88,8 @@ SENDERS = {
     "organizer.reset_password": ANYONE,
     "people.join": ANYONE,
     "people.signin": ANYONE,
+    "people.signin_by_email": ANYONE,
+    "people.email_link": ANYONE,
     "connections.typed_code": ANYONE,
     "organizer.logout": ORGANIZERS,
     "organizer.new_event": ORGANIZERS,
@@ -92,10 +104,16 @@ SENDERS = {
     "people.signin_link": ATTENDEES,
     "people.replace_badge": ATTENDEES,
     "people.sign_out_everywhere": ATTENDEES,
+    "people.edit_profile": ATTENDEES,
     "people.signout": ATTENDEES,
     "people.delete_account": ATTENDEES,
     "connections.scan": ATTENDEES,  # Cy scanning Bo is a connection of her own
     "followup.update": {"attendee"},
+    "followup.reconnect_draft": {"attendee"},
+    "followup.reconnect_skip": {"attendee"},
+    "followup.reconnect_done": {"attendee"},
+    "followup.unsubscribe": ANYONE,  # no sign-in: a mail client's one-click POST
+    "followup.nudge_setting": ATTENDEES,  # each their own mail choices
     "connections.keep": {"attendee"},
     "connections.confirm": {"attendee"},
     "connections.remove": {"attendee"},
@@ -150,7 +168,8 @@ class Walk(Site):
         })
         if endpoint == "organizer.reset_password":
             values["secret"] = passwords.issue_reset_secret(self.organizer)
-        if endpoint.startswith(("connections.", "reports.new", "followup.")) and "public_id" in values:
+        if endpoint.startswith(("connections.", "reports.new", "followup.", "people.connection_vcard")) \
+                and "public_id" in values:
             values["public_id"] = self.connection.public_id
         return values
 

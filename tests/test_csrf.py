@@ -5,6 +5,7 @@ listed in ROUTES (who may send it, with which fields) and its URL arguments can 
 """
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Callable
@@ -20,6 +21,8 @@ from kithmeet.organizer import passwords
 from kithmeet.organizer import services as organizers
 from kithmeet.people import services as people
 from kithmeet.reports import services as reports
+
+from .pages import email_link_token
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 PASSWORD = "a long enough password"  # make_organizer's default
@@ -68,13 +71,21 @@ class _Forms(HTMLParser):
 
 
 def followup_fields(site, client):
-    """The entry's form as the follow-up page draws it, with every editable field changed."""
+    """The follow-up form as the connection's page draws it, with every editable field changed."""
     pid = site.connection.public_id
-    forms = _Forms(client.get("/followup").get_data(as_text=True)).forms
-    assert f"/followup/{pid}" in forms, "the follow-up page has no form for the connection"
+    forms = _Forms(client.get(f"/followup/{pid}").get_data(as_text=True)).forms
+    assert f"/followup/{pid}" in forms, "the connection's page has no follow-up form"
     fields = {name: value for name, value in forms[f"/followup/{pid}"].items() if not name.endswith("csrf_token")}
     return {**fields, f"{pid}-talked_about": "rewritten by a forged form", f"{pid}-private_note": "forged note",
             f"{pid}-status": "followed_up"}
+
+
+def profile_fields(site, client):
+    """The profile form as /profile draws it (every field kept), with the headline changed."""
+    forms = _Forms(client.get("/profile").get_data(as_text=True)).forms
+    assert "" in forms, "the profile page has no form posting to itself"
+    fields = {name: value for name, value in forms[""].items() if not name.endswith("csrf_token")}
+    return {**fields, "headline": "forged headline"}
 
 
 def totp_code(site, steps):
@@ -101,6 +112,7 @@ class Route:
     writes: bool = True  # a genuine send writes to the database (checked, so "nothing changed" means something)
     before_setup: bool = False  # only meaningful while no organizer exists
     status: int = 302  # what a genuine send answers (post/redirect/get, unless it shows a one-time secret)
+    csrf_exempt: str = ""  # why this route takes no token (also in SECURITY.md); forgeries are then not refused
 
 
 # In the order the genuine sends are replayed: closing the event goes last.
@@ -123,12 +135,17 @@ ROUTES = {
     "organizer.disable_two_factor": Route(("organizer",), second_step_then_off),
     "organizer.login_code": Route(("visitor",), writes=False),  # without a password first: back to sign-in
     "organizer.reset_password": Route(("visitor",), lambda s, _: {"password": PASSWORD, "confirm_password": PASSWORD}),
+    # A new address per send: a second new person giving one already claimed is refused (email_known).
     "people.join": Route(("visitor", "attendee", "organizer"), lambda s, _: {
-        "name": "Forged Name", "email": "forged@example.org", "share_email": "y"}),
+        "name": "Forged Name", "email": f"forged-{uuid.uuid4().hex[:8]}@example.org", "share_email": "y"}),
     "people.signin_link": Route(("attendee",), status=200),
     "people.replace_badge": Route(("attendee",)),
     "people.signin": Route(("visitor", "attendee")),
+    # "I've been here before" (Ada's address: a link and its mail are written) and its link.
+    "people.signin_by_email": Route(("visitor", "attendee"), lambda s, _: {"email": "ada@example.org"}),
+    "people.email_link": Route(("visitor", "attendee")),
     "people.sign_out_everywhere": Route(("attendee",)),
+    "people.edit_profile": Route(("attendee",), profile_fields),
     "people.signout": Route(("attendee",), writes=False),
     "connections.typed_code": Route(("visitor", "attendee"), lambda s, _: {"code": s.bo.badge_token}, writes=False),
     # Consent: Bo scanned Ada, who shares only after confirming; she keeps, then confirms, before
@@ -138,6 +155,17 @@ ROUTES = {
     "connections.scan": Route(("attendee",), lambda s, _: {
         "talked_about": "forged words", "private_note": "forged note", "client_id": "forged-scan"}),
     "followup.update": Route(("attendee",), followup_fields, prefix=lambda s: s.connection.public_id),
+    # RFC 8058 one-click unsubscribe: mail clients POST it with no cookies, so no token can exist;
+    # the key in the URL is the authority and all a send can do is stop mail to its holder.
+    "followup.unsubscribe": Route(("visitor",), lambda s, _: {"List-Unsubscribe": "One-Click"}, status=200,
+                                  csrf_exempt="RFC 8058 one-click unsubscribe from mail clients"),
+    "followup.nudge_setting": Route(("attendee",), lambda s, _: {"mail": "digest", "choice": "on"}),
+    # Reconnect today, before the connection is removed: the draft shows a text and stores nothing.
+    "followup.reconnect_draft": Route(("attendee",), lambda s, _: {
+        f"{s.connection.public_id}-link": "https://example.org/forged", f"{s.connection.public_id}-line": "forged"},
+        prefix=lambda s: s.connection.public_id, writes=False, status=200),
+    "followup.reconnect_skip": Route(("attendee",)),
+    "followup.reconnect_done": Route(("attendee",)),
     "connections.remove": Route(("attendee",)),
     "connections.block": Route(("attendee",)),  # after a remove, a block still writes
     "reports.new": Route(("attendee",), lambda s, _: {"reason": "spam", "details": "forged report"}),
@@ -192,7 +220,10 @@ class Site:
         owner = {"organizer": self.event, "followup": self.connection, "connections": self.connection,
                  "reports": self.connection}.get(endpoint.split(".")[0])
         return {
-            "token": self.bo.badge_token,  # Bo's badge, which Ada scans
+            # Bo's badge, which Ada scans; for an e-mailed sign-in link, a new one of Ada's.
+            "token": email_link_token(self.app, self.ada.email) if endpoint == "people.email_link" else
+            self.mail_token() if endpoint == "followup.unsubscribe" else  # Ada's unsubscribe key
+            self.bo.badge_token,
             "code": self.event.join_code,  # the open event
             "secret": people.issue_signin_secret(self.ada) if endpoint == "people.signin" else
             passwords.issue_reset_secret(self.organizer) if endpoint == "organizer.reset_password" else None,
@@ -200,6 +231,14 @@ class Site:
             "series": self.event.series.public_id,  # the open event's series
             "report": self.report.public_id,  # Ada's report of Bo, to the organizer
         }
+
+    def mail_token(self):
+        """Ada's unsubscribe key (made and saved on first use, as a digest would)."""
+        from kithmeet.people import mail_choices
+
+        token = mail_choices.tokens_for([self.ada])[self.ada.id]
+        db.session.commit()
+        return token
 
     def url(self, rule, method):
         known = {name: value for name, value in self.arguments(rule.endpoint).items() if value is not None}
@@ -250,6 +289,7 @@ def token_field(site, route):
 
 
 def assert_forgeries_refused(site, rules):
+    rules = [rule for rule in rules if not ROUTES[rule.endpoint].csrf_exempt]
     sessions = {kind: site.session(kind) for _, _, _, kind in requests_of(rules)}
     foreign_token = site.attacker.csrf_token(FORM_PAGE)  # valid, but for Cy's session
     for rule, route, method, kind in requests_of(rules):
@@ -295,3 +335,12 @@ def test_state_changing_routes_refuse_missing_or_foreign_csrf_tokens(app, signed
     rest = [rule for rule in rules if not ROUTES[rule.endpoint].before_setup]
     assert_forgeries_refused(site, rest)
     assert_genuine_sends_accepted(site, rest)
+
+
+def test_only_the_routes_listed_as_exempt_skip_csrf(app):
+    exempt = {endpoint for endpoint, route in ROUTES.items() if route.csrf_exempt}
+    csrf = app.extensions["csrf"]
+    views = {f"{view.__module__}.{view.__name__}" for endpoint, view in app.view_functions.items()
+             if endpoint in exempt}
+    # tests/test_errors.py exempts a stand-in API blueprint registered only on its own apps.
+    assert csrf._exempt_views == views and not csrf._exempt_blueprints & set(app.blueprints)

@@ -70,13 +70,25 @@ def test_connect_form(site, data):
 
 @SETTINGS
 @given(data=values_for(["talked_about", "private_note", "status", "talked_about_fingerprint",
-                        "private_note_seen"]))
+                        "private_note_seen", "snoozed_until"]))
 def test_followup_form(site, data):
     pid = site["pid"]
+    page = f"/followup/{pid}"
     fields = {f"{pid}-{name}": value for name, value in data.items()}
-    response = site["bo"].post(f"/followup/{pid}", data={f"{pid}-csrf_token": csrf(site["bo"], "/followup"),
-                                                        f"{pid}-status": "to_follow_up", **fields})
-    assert_safe(response, site["bo"].get("/followup").get_data(as_text=True))
+    response = site["bo"].post(page, data={f"{pid}-csrf_token": csrf(site["bo"], page),
+                                           f"{pid}-status": "to_follow_up", **fields})
+    assert_safe(response, site["bo"].get(page).get_data(as_text=True),
+                site["bo"].get("/followup").get_data(as_text=True))
+
+
+@SETTINGS
+@given(data=values_for(["link", "line"]))
+def test_reconnect_link_draft_form(site, data):
+    pid = site["pid"]
+    path = f"/followup/reconnect/{pid}/draft"
+    fields = {f"{pid}-{name}": value for name, value in data.items()}
+    response = site["bo"].post(path, data={f"{pid}-csrf_token": csrf(site["bo"], path), **fields})
+    assert_safe(response, site["bo"].get("/followup/reconnect").get_data(as_text=True))
 
 
 @SETTINGS
@@ -110,15 +122,21 @@ PAGES = {
     "organizer.series_settings": ("organizer", lambda w: w.url_for("organizer.series_settings")),
     "reports.new": ("attendee", lambda w: w.url_for("reports.new")),
     "people.delete_account": ("attendee", lambda w: "/account/delete"),
+    "people.signin_by_email": ("visitor", lambda w: "/signin/email"),
+    "people.edit_profile": ("attendee", lambda w: "/profile"),
     "organizer.set_status": ("organizer", lambda w: w.url_for("organizer.set_status")),  # a button's value
+    "followup.nudge_setting": ("attendee", lambda w: "/followup/emails"),  # the e-mail switches' values
+    "followup.unsubscribe": ("visitor", lambda w: w.url_for("followup.unsubscribe")),
 }
 # Where else what a form stores is shown, and to whom.
 SHOWN_ON = {
     "reports.new": ("organizer", lambda w: f"/organizer/series/{w.event.series.public_id}/reports"),
     "organizer.new_event": ("organizer", lambda w: "/organizer/"),
     "organizer.series_settings": ("visitor", lambda w: f"/J/{w.event.join_code}"),
+    "people.edit_profile": ("visitor", lambda w: f"/B/{w.ada.badge_token}"),  # the card a scan shows
 }
-OWN_TESTS = {"people.join", "connections.scan", "followup.update", "connections.typed_code"}
+OWN_TESTS = {"people.join", "connections.scan", "followup.update", "connections.typed_code",
+             "followup.reconnect_draft"}
 # Forms with text that only exist part-way through a flow (the code after a right password,
 # the code that turns two-factor on or off), driven in tests/organizer/test_twofactor.py.
 FLOW_ONLY = {"organizer.login_code", "organizer.confirm_two_factor", "organizer.disable_two_factor",
