@@ -52,6 +52,10 @@ def register_extensions(app):
 
     auth.init_app(app)
     changelog.init_app(app)
+    from .urls import public_address_problem
+
+    # A function, not a value: only the organizer pages that show a join link or QR call it.
+    app.jinja_env.globals["public_address_problem"] = public_address_problem
 
     from .followup import digest
 

@@ -4,7 +4,11 @@ They are built on PUBLIC_URL when it is set, else on the host the current reques
 in on. Outside a request (a CLI command, a mail worker) there is no host to guess, so
 PUBLIC_URL is needed, or a base the caller names, such as the CLI's local server.
 """
+import ipaddress
 import os
+import socket
+import time
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
@@ -52,3 +56,81 @@ def external_url(endpoint, _fallback=None, **values):
     """An absolute link to `endpoint`; `_fallback` is the base used outside a request
     when PUBLIC_URL is unset (instead of raising PublicURLRequired)."""
     return public_base(_fallback) + url_path(endpoint, **values)
+
+
+# Where `make run` suggests phones go when the join link points at this machine itself.
+LAN_CACHE_SECONDS = 30
+_lan_cache = {"at": float("-inf"), "addresses": []}
+# Documentation addresses (RFC 5737, RFC 3849): connecting a UDP socket only picks the
+# route and the source address; no packet is sent, so nothing leaves the laptop.
+_PROBES = ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1"))
+
+
+def is_loopback_host(host):
+    """Whether `host` (a name or an address, `[::1]` brackets and `:port` allowed) means
+    "this machine only": a phone that opens a link to it reaches itself, not the laptop."""
+    host = (host or "").strip().lower().rstrip(".")
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def lan_addresses():
+    """This machine's IPv4 and IPv6 addresses that other devices could reach: no loopback,
+    no link-local, no duplicates, IPv4 first. Found without network traffic and cached
+    briefly, as every organizer page asks; [] when the system won't say."""
+    now = time.monotonic()
+    if now - _lan_cache["at"] < LAN_CACHE_SECONDS:
+        return list(_lan_cache["addresses"])
+    found = []
+    try:
+        found += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)]
+    except (OSError, UnicodeError):
+        pass
+    for family, probe in _PROBES:
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as udp:
+                udp.connect((probe, 9))
+                found.append(udp.getsockname()[0])
+        except OSError:
+            pass
+    addresses = []
+    for text in found:
+        try:
+            address = ipaddress.ip_address(str(text).partition("%")[0])
+        except ValueError:
+            continue
+        if not (address.is_loopback or address.is_link_local or address.is_unspecified
+                or address.is_multicast) and address not in addresses:
+            addresses.append(address)
+    addresses.sort(key=lambda address: address.version)
+    _lan_cache.update(at=now, addresses=[str(address) for address in addresses])
+    return list(_lan_cache["addresses"])
+
+
+def public_address_problem():
+    """None when links point at an address phones can reach; else what the organizer
+    pages need to say so: the loopback `base`, and `commands`, one `make run` line per
+    address of this laptop (none when it can't tell: the page then says it in words)."""
+    try:
+        base = public_base()
+    except PublicURLRequired:
+        return None
+    if not is_loopback_host(urlsplit(base).netloc):
+        return None
+    port = os.environ.get("PORT", "5000")
+    try:
+        addresses = lan_addresses()
+    except Exception:  # noqa: BLE001 - a hint must never take the organizer's page down
+        addresses = []
+    commands = ["HOST=0.0.0.0 KITHMEET_PUBLIC_URL=http://{}:{} make run".format(
+        f"[{address}]" if ":" in address else address, port) for address in addresses]
+    return {"base": base, "port": port, "addresses": addresses, "commands": commands}
