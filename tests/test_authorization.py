@@ -74,6 +74,8 @@ ACCESS = {
     "organizer.disable_two_factor": ORGANIZER,
     "organizer.event": OWNER_ONLY,
     "organizer.poster": OWNER_ONLY,
+    "organizer.edit_event": OWNER_ONLY,
+    "organizer.confirm_close": OWNER_ONLY,
     "organizer.series_settings": OWNER_ONLY,
     "reports.for_series": OWNER_ONLY,
 }
@@ -98,6 +100,9 @@ SENDERS = {
     "organizer.confirm_two_factor": ORGANIZERS,
     "organizer.disable_two_factor": ORGANIZERS,
     "organizer.set_status": {"organizer"},
+    "organizer.edit_event": {"organizer"},
+    "organizer.delete_event": {"organizer"},
+    "organizer.rotate_join_code": {"organizer"},
     "organizer.series_settings": {"organizer"},
     "reports.resolve": {"organizer"},
     "reports.remove_person": {"organizer"},

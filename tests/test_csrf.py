@@ -173,6 +173,12 @@ ROUTES = {
     "reports.remove_person": Route(("organizer",)),
     "organizer.series_settings": Route(("organizer",), lambda s, _: {
         "retention_months": "6", "code_of_conduct_url": "https://example.org/conduct"}),
+    # Editing, deleting a draft (a new one per send: Site.arguments) and a new join code.
+    "organizer.edit_event": Route(("organizer",), lambda s, _: {
+        "name": "Edited event", "starts_at": "2026-12-03T19:00", "venue": "The Library", "description": "",
+        "prompt_0": "Ask me about", "prompt_1": "", "prompt_2": "", "prompt_3": "", "prompt_4": ""}),
+    "organizer.delete_event": Route(("organizer",), lambda s, _: {"confirm": "y"}),
+    "organizer.rotate_join_code": Route(("organizer",)),
     "organizer.set_status": Route(("organizer",), lambda s, _: {"status": "closed"}),
     # Deletes Ada, whom the attendee sessions sign in as: keep it last.
     "people.delete_account": Route(("attendee",), lambda s, _: {"confirm": "DELETE"}),
@@ -227,10 +233,20 @@ class Site:
             "code": self.event.join_code,  # the open event
             "secret": people.issue_signin_secret(self.ada) if endpoint == "people.signin" else
             passwords.issue_reset_secret(self.organizer) if endpoint == "organizer.reset_password" else None,
-            "public_id": owner.public_id if owner is not None else None,
+            "public_id": self.draft().public_id if endpoint == "organizer.delete_event" else
+            owner.public_id if owner is not None else None,
             "series": self.event.series.public_id,  # the open event's series
             "report": self.report.public_id,  # Ada's report of Bo, to the organizer
         }
+
+    def draft(self):
+        """A new draft event of the organizer's: the one thing organizer.delete_event deletes."""
+        from datetime import datetime
+
+        from kithmeet.events import services as events
+
+        return events.create_event(self.organizer, name="A draft", starts_at=datetime(2026, 12, 10, 19, 0),
+                                   series_name=self.event.series.name)
 
     def mail_token(self):
         """Ada's unsubscribe key (made and saved on first use, as a digest would)."""

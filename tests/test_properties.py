@@ -125,6 +125,8 @@ PAGES = {
     "people.signin_by_email": ("visitor", lambda w: "/signin/email"),
     "people.edit_profile": ("attendee", lambda w: "/profile"),
     "organizer.set_status": ("organizer", lambda w: w.url_for("organizer.set_status")),  # a button's value
+    "organizer.edit_event": ("organizer", lambda w: f"/organizer/events/{w.event.public_id}/edit"),
+    "organizer.delete_event": ("organizer", lambda w: w.url_for("organizer.delete_event")),  # a box on the event page
     "followup.nudge_setting": ("attendee", lambda w: "/followup/emails"),  # the e-mail switches' values
     "followup.unsubscribe": ("visitor", lambda w: w.url_for("followup.unsubscribe")),
 }
@@ -132,6 +134,7 @@ PAGES = {
 SHOWN_ON = {
     "reports.new": ("organizer", lambda w: f"/organizer/series/{w.event.series.public_id}/reports"),
     "organizer.new_event": ("organizer", lambda w: "/organizer/"),
+    "organizer.edit_event": ("organizer", lambda w: f"/organizer/events/{w.event.public_id}"),
     "organizer.series_settings": ("visitor", lambda w: f"/J/{w.event.join_code}"),
     "people.edit_profile": ("visitor", lambda w: f"/B/{w.ada.badge_token}"),  # the card a scan shows
 }

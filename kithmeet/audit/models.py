@@ -22,6 +22,9 @@ ACTION_LABELS = {
     "event.created": "Event created",
     "event.opened": "Event opened",
     "event.closed": "Event closed",
+    "event.edited": "Event edited",
+    "event.deleted": "Draft event deleted",
+    "event.join_code_rotated": "Join code replaced",
     "series.updated": "Series settings changed",
     # Acting on attendees' reports (kithmeet/reports): entries name the series.
     "report.resolved": "Report marked resolved",

@@ -9,6 +9,7 @@ from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formtools import hidden_characters
+from ..tokens import EVENT_CODE_LENGTH, new_code
 from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series, SeriesRemoval
 
 
@@ -29,9 +30,14 @@ def series_names(organizer):
         select(Series.name).where(Series.organizer_id == organizer.id).order_by(Series.name)).all()
 
 
-def create_event(organizer, *, name, starts_at, venue="", description="", prompts=DEFAULT_PROMPTS, series_name=""):
-    """A draft event in the organizer's series (made if new). Raises DomainError: name_required,
-    starts_at_required, too_long, duplicate_prompt, no_prompt."""
+# The form shows five prompt fields; the service refuses more, whoever calls it.
+MAX_PROMPTS = 5
+
+
+def _checked_event_fields(name, starts_at, venue, description, prompts, series_name=None):
+    """The event's fields stripped and checked, as (name, venue, description, labels, series_name).
+    Raises DomainError: name_required, starts_at_required, too_long, control_characters, no_prompt,
+    too_many_prompts, duplicate_prompt."""
     name, venue, description = (name or "").strip(), (venue or "").strip(), (description or "").strip()
     series_name = (series_name or "").strip() or DEFAULT_SERIES
     labels = [label.strip() for label in prompts if label and label.strip()]
@@ -47,8 +53,18 @@ def create_event(organizer, *, name, starts_at, venue="", description="", prompt
         raise DomainError("Remove the invisible or direction-changing characters.", "control_characters")
     if not labels:
         raise DomainError("Keep at least one prompt: it leads the badge.", "no_prompt")
+    if len(labels) > MAX_PROMPTS:
+        raise DomainError(f"Keep to {MAX_PROMPTS} prompts.", "too_many_prompts")
     if len(set(label.casefold() for label in labels)) != len(labels):
         raise DomainError("Each prompt must be different.", "duplicate_prompt")
+    return name, venue, description, labels, series_name
+
+
+def create_event(organizer, *, name, starts_at, venue="", description="", prompts=DEFAULT_PROMPTS, series_name=""):
+    """A draft event in the organizer's series (made if new). Raises DomainError: name_required,
+    starts_at_required, too_long, control_characters, no_prompt, too_many_prompts, duplicate_prompt."""
+    name, venue, description, labels, series_name = _checked_event_fields(
+        name, starts_at, venue, description, prompts, series_name)
     with transaction():
         event = Event(series=_series_for(organizer, series_name), name=name, starts_at=starts_at,
                       venue=venue, description=description)
@@ -56,6 +72,54 @@ def create_event(organizer, *, name, starts_at, venue="", description="", prompt
         db.session.add(event)
         db.session.flush()
         audit.record(organizer.id, "event.created", event_id=event.id)
+    return event
+
+
+def update_event(organizer, public_id, *, name, starts_at, venue="", description="", prompts=()):
+    """Change one of the organizer's events, whatever its status: a closed event's typo is still
+    worth fixing, and nothing here changes who could join or connect. Its series stays.
+
+    Prompts are labels in order, blanks skipped. Attendees' answers are kept by label
+    (people.models.PromptAnswer), so an answer stays with a label that stays, wherever it moves;
+    a renamed label starts without answers. Raises NotFound unknown_event, or DomainError:
+    name_required, starts_at_required, too_long, control_characters, no_prompt, too_many_prompts,
+    duplicate_prompt."""
+    event = event_for_organizer(organizer, public_id)
+    name, venue, description, labels, _ = _checked_event_fields(name, starts_at, venue, description, prompts)
+    with transaction():
+        event.name, event.starts_at, event.venue, event.description = name, starts_at, venue, description
+        # Relabel rows in place rather than replace them: positions never move, so the
+        # (event_id, position) constraint cannot trip half-way; surplus rows go, new ones follow.
+        kept = event.prompts[:len(labels)]
+        for prompt, label in zip(kept, labels):
+            prompt.label = label
+        event.prompts = kept + [EventPrompt(position=i, label=label)
+                                for i, label in enumerate(labels) if i >= len(kept)]
+        audit.record(organizer.id, "event.edited", event_id=event.id)
+    return event
+
+
+def delete_event(organizer, public_id):
+    """Delete one of the organizer's draft events. A draft was never open, so nobody checked in or
+    connected there; an opened event keeps its history and is closed instead. Raises NotFound
+    unknown_event, or DomainError not_a_draft."""
+    event = event_for_organizer(organizer, public_id)
+    if event.status != "draft":
+        raise DomainError("Only a draft can be deleted: close the event instead.", "not_a_draft")
+    with transaction():
+        # The entry names the series: the event's own entries go with it (audit_entry.event_id cascades).
+        audit.record(organizer.id, "event.deleted", series_id=event.series_id)
+        db.session.delete(event)
+
+
+def rotate_join_code(organizer, public_id):
+    """Give one of the organizer's events a new join code: the old join link and the printed
+    poster stop working at once (say, after the link was posted somewhere public). Badges and
+    check-ins are untouched. Raises NotFound unknown_event."""
+    event = event_for_organizer(organizer, public_id)
+    with transaction():
+        event.join_code = new_code(EVENT_CODE_LENGTH)
+        audit.record(organizer.id, "event.join_code_rotated", event_id=event.id)
     return event
 
 

@@ -1,6 +1,6 @@
-from wtforms import (DateTimeLocalField, EmailField, PasswordField, SelectChoice, SelectField, StringField,
+from wtforms import (BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectChoice, SelectField, StringField,
                      TextAreaField)
-from wtforms.validators import Email, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from ..events.models import DEFAULT_PROMPTS
 from ..events.series import MAX_URL, RETENTION_MONTHS
@@ -44,9 +44,11 @@ class EventForm(Form):
                            validators=[Optional(), at_most(80), no_controls()])
     prompt_2 = StringField("Prompt 3", filters=[strip], default=DEFAULT_PROMPTS[2],
                            validators=[Optional(), at_most(80), no_controls()])
+    prompt_3 = StringField("Prompt 4", filters=[strip], validators=[Optional(), at_most(80), no_controls()])
+    prompt_4 = StringField("Prompt 5", filters=[strip], validators=[Optional(), at_most(80), no_controls()])
 
     def prompts(self):
-        return [self.prompt_0.data, self.prompt_1.data, self.prompt_2.data]
+        return [self.prompt_0.data, self.prompt_1.data, self.prompt_2.data, self.prompt_3.data, self.prompt_4.data]
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -61,6 +63,25 @@ class EventForm(Form):
             self.prompt_0.errors = [*self.prompt_0.errors, coded(code, problem)]
             return False
         return valid
+
+
+class EditEventForm(EventForm):
+    """The new-event form filled in with an event's values. The series is left out: an event
+    stays in the series it was made in (events.update_event)."""
+    series = None
+
+    @classmethod
+    def for_event(cls, event):
+        labels = event.prompt_labels
+        return cls(data={"name": event.name, "starts_at": event.starts_at, "venue": event.venue,
+                         "description": event.description,
+                         **{f"prompt_{i}": labels[i] if i < len(labels) else "" for i in range(5)}})
+
+
+class DeleteEventForm(Form):
+    """Deleting a draft cannot be undone, so the button comes with a box to tick."""
+    confirm = BooleanField("Yes, delete this draft", validators=[
+        DataRequired(coded("confirm_delete", "Tick the box to delete the draft."))])
 
 
 class StatusForm(Form):

@@ -12,7 +12,7 @@ from ..people import retention
 from ..redirects import safe_next
 from ..urls import external_url
 from . import services, twofactor
-from .forms import EventForm, LoginForm, SeriesSettingsForm, SetupForm, StatusForm
+from .forms import DeleteEventForm, EditEventForm, EventForm, LoginForm, SeriesSettingsForm, SetupForm, StatusForm
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 # A sign-in waiting for its two-factor code (twofactor.pending_sign_in).
@@ -88,14 +88,69 @@ def new_event():
                            series_names=events.series_names(organizer))
 
 
-@bp.get("/events/<public_id>")
-@organizer_required
-def event(public_id):
-    event = events.event_for_organizer(current_organizer(), public_id)
+def _event_page(event, delete_form=None):
     return render_template(
         "organizer/event.html", event=event, join_link=external_url("people.join", code=event.join_code),
         checkins=events.checkin_count(event), connections=connections.count_for_event(event),
-        status_form=StatusForm(), history=audit.for_event(event.id))
+        status_form=StatusForm(), delete_form=delete_form or DeleteEventForm(),
+        history=audit.for_event(event.id))
+
+
+@bp.get("/events/<public_id>")
+@organizer_required
+def event(public_id):
+    return _event_page(events.event_for_organizer(current_organizer(), public_id))
+
+
+@bp.route("/events/<public_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit_event(public_id):
+    organizer = current_organizer()
+    event = events.event_for_organizer(organizer, public_id)
+    form = EditEventForm.for_event(event)
+    if form.validate_on_submit():
+        try:
+            events.update_event(organizer, public_id, name=form.name.data, starts_at=form.starts_at.data,
+                                venue=form.venue.data, description=form.description.data, prompts=form.prompts())
+        except DomainError as error:
+            form.form_errors.append(coded(error.code, error.message))
+        else:
+            flash("The event is saved.", "success")
+            return redirect(url_for(".event", public_id=public_id))
+    return render_template("organizer/event_form.html", form=form, event=event)
+
+
+@bp.post("/events/<public_id>/delete")
+@organizer_required
+def delete_event(public_id):
+    organizer = current_organizer()
+    event = events.event_for_organizer(organizer, public_id)
+    form = DeleteEventForm()
+    if not form.validate_on_submit():
+        return _event_page(event, delete_form=form)
+    events.delete_event(organizer, public_id)  # not_a_draft: the error page, as for any stale button
+    flash("The draft is deleted.", "success")
+    return redirect(url_for(".dashboard"))
+
+
+@bp.get("/events/<public_id>/close")
+@organizer_required
+def confirm_close(public_id):
+    """Closing ends the night for everyone, so the event page's button leads here first."""
+    event = events.event_for_organizer(current_organizer(), public_id)
+    if event.status != "open":
+        return redirect(url_for(".event", public_id=public_id))
+    return render_template("organizer/close_event.html", event=event, status_form=StatusForm(),
+                           checkins=events.checkin_count(event))
+
+
+@bp.post("/events/<public_id>/join-code")
+@organizer_required
+def rotate_join_code(public_id):
+    events.rotate_join_code(current_organizer(), public_id)
+    flash("The join code is replaced: the old link and printed posters no longer work. "
+          "Print the poster again.", "success")
+    return redirect(url_for(".event", public_id=public_id))
 
 
 @bp.post("/events/<public_id>/status")

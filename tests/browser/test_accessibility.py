@@ -45,6 +45,9 @@ def assert_no_sideways_scroll(page):
 
 # Each visit brings the audit page to one screen, signed in as whoever sees it.
 
+LOOPBACK_NOTICE = '[data-state="loopback-warning"]'  # join links on 127.0.0.1: phones can't open them
+
+
 def home_visitor(page, base, seed):
     seed.event()  # with an organizer, a visitor sees the front page rather than setup
     page.goto(base + "/")
@@ -66,6 +69,34 @@ def organizer_event(page, base, seed):
     seed.person(code, "Ada Okafor")
     sign_in_organizer(page, base)
     page.goto(f"{base}/organizer/events/{public_id}")
+    expect(page.locator(LOOPBACK_NOTICE)).to_be_visible()  # the live server is on 127.0.0.1
+
+
+def organizer_edit_event(page, base, seed):
+    public_id, _ = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Edit event").click()
+    page.get_by_label("Event name").fill("")
+    page.get_by_role("button", name="Save changes").click()  # with the error beside the field
+    expect(page.locator("#name-error")).to_have_count(1)
+
+
+def organizer_close_event(page, base, seed):
+    public_id, _ = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Close event").click()
+    expect(page.get_by_role("button", name="Yes, close it: attendees can no longer connect here")).to_have_count(1)
+
+
+def organizer_delete_draft(page, base, seed):
+    public_id, _ = seed.event(status="draft")
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_text("Delete this draft", exact=True).click()
+    page.get_by_role("button", name="Delete draft").click()  # the box unticked: its error shows
+    expect(page.locator("#confirm-error")).to_have_count(1)
 
 
 def organizer_login(page, base, seed):
@@ -76,12 +107,18 @@ def organizer_login(page, base, seed):
 def organizer_dashboard(page, base, seed):
     seed.event()
     sign_in_organizer(page, base)
+    expect(page.locator(LOOPBACK_NOTICE)).to_be_visible()
 
 
 def organizer_poster(page, base, seed):
     public_id, _ = seed.event()
     sign_in_organizer(page, base)
     page.goto(f"{base}/organizer/events/{public_id}/poster")
+    expect(page.locator(LOOPBACK_NOTICE)).to_be_visible()
+    page.emulate_media(media="print")  # the printed poster: its link, never the notice
+    expect(page.locator(LOOPBACK_NOTICE)).to_be_hidden()
+    expect(page.locator(".poster-link")).to_be_visible()
+    page.emulate_media(media="screen")
 
 
 def organizer_new_event(page, base, seed):
@@ -493,7 +530,7 @@ def unsubscribe(page, base, seed):
 
 
 PAGES = [home_visitor, home_attendee, organizer_setup, organizer_login, organizer_dashboard, organizer_event,
-         organizer_new_event, organizer_poster, join, badge, scan, signin_switching, scan_connected, scan_memory, public_card, own_badge, followup,
+         organizer_new_event, organizer_edit_event, organizer_close_event, organizer_delete_draft, organizer_poster, join, badge, scan, signin_switching, scan_connected, scan_memory, public_card, own_badge, followup,
          reconnect_today, reconnect_draft,
          followup_connection, followup_conflict, organizer_account, organizer_change_password, organizer_two_factor_setup,
          organizer_recovery_codes, organizer_login_code, organizer_two_factor_off, organizer_activity,
