@@ -1,18 +1,9 @@
 """A real SMTP server on loopback for the follow-up mails (digests, nudges): a test module
-imports these fixtures to have the app send there, with the server already listening."""
+imports these fixtures to have the app send there, with the server already listening (the mail
+tests' own `smtp` fixture leaves starting it to each test)."""
 import pytest
 
-from ..mail.conftest import SMTPServer, free_port
-
-
-@pytest.fixture
-def smtp_port():
-    return free_port()
-
-
-@pytest.fixture
-def app_config(smtp_port):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_SENDER": "kithmeet <mail@meet.example.org>"}
+from ..mail.conftest import SMTPServer, app_config, smtp_port  # noqa: F401 - the mail tests' fixtures
 
 
 @pytest.fixture
