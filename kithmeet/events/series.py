@@ -1,25 +1,20 @@
 """A series' own settings: how long attendee data is kept, and its code-of-conduct link."""
-from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from ..audit import services as audit
 from ..database import transaction
-from ..errors import DomainError, NotFound
-from ..extensions import db
+from ..errors import DomainError
 from ..formtools import web_url
-from .models import Series
+from . import access
 
 RETENTION_MONTHS = (1, 120)
 MAX_URL = 300
 
 
-def series_for_organizer(organizer, public_id):
-    """The organizer's own series, or NotFound: another organizer's series does not exist for them."""
-    series = db.session.scalar(
-        select(Series).where(Series.public_id == public_id, Series.organizer_id == organizer.id))
-    if series is None:
-        raise NotFound("There is no such series among yours.", "unknown_series")
-    return series
+def series_for_organizer(organizer, public_id, need="organizer"):
+    """A series where the organizer holds at least `need` (events.access): NotFound unknown_series
+    for any other, DomainError role_too_low for a weaker role."""
+    return access.series_for(organizer, public_id, need)
 
 
 def checked_url(value):

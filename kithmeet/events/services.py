@@ -10,24 +10,30 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formtools import hidden_characters
 from ..tokens import EVENT_CODE_LENGTH, new_code
-from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series, SeriesRemoval
+from . import access
+from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series, SeriesMember, SeriesRemoval
 
 
 DEFAULT_SERIES = "Meetups"
 
 
 def _series_for(organizer, name):
+    """The series of that name the organizer runs (their own first), or a new one they own."""
     series = db.session.scalar(
-        select(Series).where(Series.organizer_id == organizer.id, Series.name == name))
+        select(Series).where(Series.id.in_(access.member_series_ids(organizer, "organizer")), Series.name == name)
+        .order_by((Series.organizer_id == organizer.id).desc(), Series.id).limit(1))
     if series is None:
         series = Series(organizer_id=organizer.id, name=name)
         db.session.add(series)
+        db.session.add(SeriesMember(series=series, organizer_id=organizer.id, role="owner"))
     return series
 
 
 def series_names(organizer):
+    """Names of the series where the organizer may create events."""
     return db.session.scalars(
-        select(Series.name).where(Series.organizer_id == organizer.id).order_by(Series.name)).all()
+        select(Series.name).where(Series.id.in_(access.member_series_ids(organizer, "organizer")))
+        .distinct().order_by(Series.name)).all()
 
 
 # The form shows five prompt fields; the service refuses more, whoever calls it.
@@ -123,13 +129,10 @@ def rotate_join_code(organizer, public_id):
     return event
 
 
-def event_for_organizer(organizer, public_id):
-    """The organizer's own event, or NotFound: another organizer's event does not exist for them."""
-    event = db.session.scalar(
-        select(Event).join(Series).where(Event.public_id == public_id, Series.organizer_id == organizer.id))
-    if event is None:
-        raise NotFound("There is no such event among yours.", "unknown_event")
-    return event
+def event_for_organizer(organizer, public_id, need="organizer"):
+    """An event of a series where the organizer holds at least `need` (events.access). Another
+    series' event does not exist for them: NotFound unknown_event; a weaker role: role_too_low."""
+    return access.event_for(organizer, public_id, need)
 
 
 def set_status(organizer, public_id, status):
@@ -152,9 +155,10 @@ def set_status(organizer, public_id, status):
 
 
 def events_overview(organizer):
-    """The organizer's events and their series, newest first, with check-in counts: two queries in all."""
+    """The events of every series the organizer belongs to (any role), newest first, with check-in
+    counts: two queries in all."""
     events = db.session.scalars(
-        select(Event).join(Series).where(Series.organizer_id == organizer.id)
+        select(Event).join(Series).where(Series.id.in_(access.member_series_ids(organizer)))
         .options(contains_eager(Event.series))
         .order_by(Event.starts_at.desc(), Event.id.desc())).all()
     counts = dict(db.session.execute(
@@ -250,9 +254,7 @@ def remove_from_series(organizer, series_id, person_id):
     now on (`ensure_not_removed`). Closed events keep their history. Returns whether this call
     removed them (a repeat changes nothing). Raises NotFound unknown_series for a series that is
     not the organizer's."""
-    series = db.session.scalar(select(Series).where(Series.id == series_id, Series.organizer_id == organizer.id))
-    if series is None:
-        raise NotFound("There is no such series among yours.", "unknown_series")
+    series = access.series_by_id_for(organizer, series_id)
     with transaction():
         removed = insert_if_absent(SeriesRemoval, {"series_id": series.id, "person_id": person_id,
                                                    "organizer_id": organizer.id, "created_at": utcnow()},

@@ -45,6 +45,11 @@ class Person(db.Model):
     digest_mail: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     nudge_mail: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     nudge_sent_at: Mapped[datetime | None]
+    # When the person took their profile in hand. An imported guest has a badge but no
+    # claimed_at until they claim it (kiosk, e-mailed link, or scanning their printed badge).
+    claimed_at: Mapped[datetime | None] = mapped_column(default=lambda: utcnow())
+    # Made by `make demo`: removable with it, and never mixed into a real site unasked.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
 
@@ -115,6 +120,21 @@ class EmailSignin(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     # The address it went to: opening it confirms that address, if it is still the identity.
     email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class KioskHandoff(db.Model):
+    """The QR a door kiosk shows after check-in: opened on the person's own phone it signs them
+    in, once, within a few minutes. Only its hash is kept."""
+
+    __tablename__ = "kiosk_handoff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

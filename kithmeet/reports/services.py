@@ -14,7 +14,8 @@ from ..connections.models import Encounter
 from ..database import transaction, utcnow
 from ..errors import DomainError, NotFound
 from ..events import services as events
-from ..events.models import Event, Series
+from ..events import access
+from ..events.models import Event
 from ..events.series import series_for_organizer
 from ..extensions import db
 from ..formtools import hidden_characters
@@ -86,8 +87,8 @@ def for_series(organizer, series_public_id):
 
 def _organizers_report(organizer, report_public_id):
     found = db.session.scalar(
-        select(Report).join(Series, Series.id == Report.series_id)
-        .where(Report.public_id == report_public_id, Series.organizer_id == organizer.id))
+        select(Report).where(Report.public_id == report_public_id,
+                             Report.series_id.in_(access.member_series_ids(organizer, "organizer"))))
     if found is None:
         raise NotFound("There is no such report for your series.", "unknown_report")
     return found
