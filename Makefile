@@ -9,7 +9,7 @@ export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-dev system-test-deps demo migrate benchmark clean
+.PHONY: run test install install-dev system-test-deps badge-fonts demo migrate benchmark screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ migrate: install
 
 ## Serve on SQLite at http://$(HOST):$(PORT) with gunicorn (threaded workers: browsers hold idle connections),
 ## and the mail worker beside it.
-run: migrate
+run: migrate badge-fonts
 	@$(FLASK) setup-code
 	@echo "Try it with demo attendees: $(FLASK) demo   (or: make demo)"
 	@echo "Serving kithmeet at http://$(HOST):$(PORT)  (Ctrl-C to stop)"
@@ -42,15 +42,30 @@ run: migrate
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 8 \
 		--access-logfile - --logger-class kithmeet.serving.AccessLogger app:app
 
+## The fonts printed badges are set in: the app renders badge PDFs while it runs.
+BADGE_FONT_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-symbola
+HAS_BADGE_FONTS := test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf \
+	-a -f /usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf -a -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
+badge-fonts:
+	@if ! $(HAS_BADGE_FONTS); then \
+		echo "Installing the badge fonts ($(BADGE_FONT_PACKAGES)) from Debian"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BADGE_FONT_PACKAGES); \
+	fi
+
+## DEMO_FORCE=1 adds the demo to a site that already has a real organizer.
 demo: migrate
-	$(FLASK) demo
+	$(FLASK) demo $(if $(DEMO_FORCE),--force)
 
 ## Browser tests drive Debian's Chromium; the scale-path tests start a throwaway PostgreSQL
 ## server and the shared rate-limit tests a throwaway Redis; badge SVGs are rasterised with
 ## cairo. Install whichever is missing.
-SYSTEM_TEST_PACKAGES := chromium fonts-dejavu-core libcairo2 postgresql redis-server
+## Printed badges (PDF) are set in DejaVu, with Noto for other scripts and Symbola for emoji;
+## their tests rasterise the PDFs with poppler's pdftoppm.
+SYSTEM_TEST_PACKAGES := chromium libcairo2 postgresql redis-server poppler-utils $(BADGE_FONT_PACKAGES)
 system-test-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libcairo.so.2 \
+		|| ! command -v pdftoppm >/dev/null 2>&1 || ! $(HAS_BADGE_FONTS) \
 		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
 		echo "Installing $(SYSTEM_TEST_PACKAGES) from Debian"; \
 		$(SUDO) apt-get update -qq && \
@@ -62,6 +77,13 @@ test: install-dev system-test-deps
 
 benchmark: install-dev
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/badges.py
+	$(BIN)/python benchmarks/guest_import.py
+	$(BIN)/python benchmarks/live.py
+
+## The README walkthrough's images (docs/images/): a seeded throwaway app photographed in Chromium.
+screenshots: install-dev system-test-deps
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -57,6 +57,9 @@ def register_extensions(app):
 
     # A function, not a value: only the organizer pages that show a join link or QR call it.
     app.jinja_env.globals["public_address_problem"] = public_address_problem
+    from .events import timezones
+
+    timezones.init_app(app)  # the `local_time` and `in_zone` filters: times in a series' zone
 
     from .followup import digest
 
@@ -65,17 +68,21 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .badges.views import bp as badges_bp
+    from .badges import sheet_views  # noqa: F401 - printed badges register on badges' bp
     from .connections.views import bp as connections_bp
     from .followup.views import bp as followup_bp
+    from .guests.views import bp as guests_bp
     from .followup import reconnect_views  # noqa: F401 - reconnect today's pages register on followup's bp
     from .followup import mail_views  # noqa: F401 - unsubscribe and the mail switches register on followup's bp
     from .home import bp as home_bp
     from .organizer.views import bp as organizer_bp
+    from .organizer.kiosk_views import bp as kiosk_bp
     from .people.views import bp as people_bp
     from .reports.views import bp as reports_bp
 
-    for bp in (home_bp, organizer_bp, people_bp, badges_bp, connections_bp, followup_bp, reports_bp):
+    for bp in (home_bp, organizer_bp, people_bp, badges_bp, connections_bp, followup_bp, reports_bp, guests_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(kiosk_bp)  # the door kiosk: its lock runs before every request
 
 
 def register_errorhandlers(app):

@@ -63,7 +63,9 @@ def init_app(app):
                    f"minutes, and signs the account out everywhere:\n{passwords.reset_link(secret, _local_base())}")
 
     @app.cli.command("demo")
-    def demo():
+    @click.option("--force", is_flag=True, help="Add the demo even though a real organizer exists.")
+    @click.option("--remove", is_flag=True, help="Remove the demo people, series, events and organizer.")
+    def demo(force, remove):
         """Seed a demo series, an open event and attendees; print each attendee's sign-in link."""
         from . import demo as demo_module
 
@@ -72,7 +74,13 @@ def init_app(app):
         level = changelog.logger.level
         changelog.logger.setLevel(logging.WARNING)
         try:
-            event, organizer, password, attendees = demo_module.seed()
+            if remove:
+                removed_people, removed_series = demo_module.remove()
+                click.echo(f"Removed {removed_people} demo people and {removed_series} demo series.")
+                return
+            event, organizer, password, attendees = demo_module.seed(force=force)
+        except DomainError as error:
+            raise click.ClickException(f"{error.message} [{error.code}]") from None
         finally:
             changelog.logger.setLevel(level)
         click.echo(f"Demo event “{event.name}” is open. "
@@ -102,6 +110,10 @@ def init_app(app):
         messages = mail.finished_count(now) if dry_run else mail.purge_finished(now)
         click.echo(f"{'Would remove' if dry_run else 'Removed'} {messages} sent or failed e-mails older than "
                    f"{current_app.config['MAIL_KEEP_DAYS']} days.")
+        from .guests import services as guests
+
+        uploads = guests.purge_unconfirmed(now, dry_run=dry_run)
+        click.echo(f"{'Would remove' if dry_run else 'Removed'} {uploads} guest-list uploads never imported.")
         if not dry_run:
             click.echo(f"Removed {sessions.purge_expired()} expired sessions.")
 

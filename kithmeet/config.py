@@ -32,10 +32,21 @@ class Defaults:
     RATELIMIT_SCAN = "30 per minute"
     RATELIMIT_LOOKUP = "120 per minute"  # badge pages opened, per attendee (or per address for strangers)
     RATELIMIT_JOIN = "120 per minute"
+    # Wrong tries at an event's announced code, per browser session and per client address
+    # (events/join_policy.py); right ones are not counted.
+    RATELIMIT_ENTRY_CODE = "10 per 10 minutes"
+    RATELIMIT_ENTRY_CODE_ADDRESS = "200 per 10 minutes"
     RATELIMIT_SIGNIN = "60 per minute"
     RATELIMIT_ORGANIZER_SIGNIN = "10 per minute"
     RATELIMIT_REPORT = "20 per hour"
     RATELIMIT_PROFILE = "30 per hour"  # profile saves per attendee
+    # Name searches at the door kiosk (a few letters each), per address: a tablet, not a directory.
+    RATELIMIT_KIOSK_SEARCH = "60 per minute"
+    # The live dashboard's web is redrawn (every dot placed afresh) only after this many more
+    # check-ins or connections, so a dot cannot be matched to the name that just arrived.
+    LIVE_WEB_BATCH = 10
+    # The door kiosk returns to its start after this long untouched (static/js/kiosk.js).
+    KIOSK_IDLE_SECONDS = 30
     # "I've been here before" (e-mailed sign-in links): requests per client address (a venue
     # shares one), mails per e-mail address and client, and per e-mail address whoever asks
     # (counted in the same storage; see SECURITY.md).

@@ -8,7 +8,9 @@ Storage comes from RATELIMIT_STORAGE_URI: by default `kithmeet+db://`, the app's
 database, which every gunicorn worker shares (ratelimit_storage.py); `redis://host:port`
 for a site that runs Redis; `memory://` counts per worker process (the tests use it).
 """
-from flask import abort, current_app, request
+import secrets
+
+from flask import abort, current_app, request, session
 from flask_limiter.util import get_remote_address
 from limits import parse
 
@@ -42,8 +44,14 @@ LIMITS = {
     # address and requester, and per address in all), counted by people/email_signin.py
     # through `allow` below (a 429 there would say the address is real).
     "people.signin_by_email": [("email_signin", "RATELIMIT_EMAIL_SIGNIN", {"POST"}, "address")],
+    # "Is this you?" on an unclaimed imported guest's badge sends the same mail: the same budget.
+    "guests.claim_link": [("email_signin", "RATELIMIT_EMAIL_SIGNIN", {"POST"}, "address")],
     # An e-mailed link's token is guessed like a personal link's secret: the same budget.
     "people.email_link": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
+    # The door kiosk's name search must not become a way to list the attendees; its hand-off
+    # link's secret is guessed like a sign-in link's.
+    "kiosk.registered": [("kiosk_search", "RATELIMIT_KIOSK_SEARCH", {"POST"}, "address")],
+    "kiosk.signin": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
 }
 
 
@@ -65,6 +73,19 @@ def requester():
     return _who("address")
 
 
+BROWSER_KEY = "ratelimit_browser"
+
+
+def browser():
+    """This browser, for a limit that must not lump everyone behind a venue's one address
+    together: a random key kept in its session. A browser that drops its cookie starts afresh,
+    so such a limit comes with a higher cap per address too (events/join_policy.py)."""
+    key = session.get(BROWSER_KEY)
+    if key is None:
+        key = session[BROWSER_KEY] = secrets.token_urlsafe(16)
+    return f"browser:{key}"
+
+
 def check():
     if not limiter.enabled:
         return
@@ -81,6 +102,18 @@ def allow(bucket, config_key, key):
     if not limiter.enabled:
         return True
     return _hit(parse(current_app.config[config_key]), bucket, key)
+
+
+def within(bucket, config_key, key):
+    """Whether `key` is still under a limit, without counting: for a service that counts only
+    the tries that failed (`allow` then counts one)."""
+    if not limiter.enabled:
+        return True
+    try:
+        return limiter.limiter.test(parse(current_app.config[config_key]), "kithmeet", bucket, key)
+    except Exception:  # noqa: BLE001 - as in _hit: a broken limiter lets the request through
+        current_app.logger.warning("rate limit storage unavailable; %s not tested", bucket, exc_info=True)
+        return True
 
 
 def _hit(limit, bucket, who):

@@ -18,16 +18,18 @@ CSP = "; ".join([
 ])
 
 
-# A sign-in (personal or e-mailed) or password-reset link's secret, or an unsubscribe key (a log
+# A sign-in (personal, e-mailed or a kiosk hand-off) or password-reset link's secret, or an unsubscribe key (a log
 # reader must not turn anyone's mail off), however its path is spelled (percent-encoding included).
-SECRET_IN_PATH = re.compile(r"(/signin/(?:email/)?|/organizer/reset/|/unsubscribe/)[^/?#\s\]'\"]+", re.IGNORECASE)
+# An organizer's invite link (/organizer/invite/) makes its opener a member of a series: masked too.
+SECRET_IN_PATH = re.compile(r"(/signin/(?:email/|kiosk/)?|/organizer/reset/|/organizer/invite/|/unsubscribe/)[^/?#\s\]'\"]+",
+                            re.IGNORECASE)
 
 
 def mask_secrets(text):
     """`text` with any sign-in or reset secret or unsubscribe key replaced; encoded paths are decoded
     first to be found."""
     decoded = unquote(text).lower()
-    if "signin" not in decoded and "reset" not in decoded and "unsubscribe" not in decoded:
+    if not any(word in decoded for word in ("signin", "reset", "unsubscribe", "invite")):
         return text
     return SECRET_IN_PATH.sub(r"\1[hidden]", unquote(text))
 
@@ -44,7 +46,8 @@ class SecretFilter(logging.Filter):
 
 
 # Public by design (a badge image carries only its token): caches may keep these.
-PUBLIC_ENDPOINTS = {"static", "badges.badge_svg", "badges.badge_png", "badges.join_svg"}
+PUBLIC_ENDPOINTS = {"static", "badges.badge_svg", "badges.badge_png", "badges.join_svg",
+                    "badges.event_logo", "badges.brand_css"}
 
 
 def init_app(app):

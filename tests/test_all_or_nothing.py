@@ -9,9 +9,12 @@ from kithmeet import signals
 from kithmeet.connections import notes
 from kithmeet.connections import services as connections
 from kithmeet.errors import DomainError
+from kithmeet.events import attendees, members
+from kithmeet.events import series as series_settings
 from kithmeet.events import services as events
 from kithmeet.extensions import db
 from kithmeet.followup import drafts
+from kithmeet.guests import services as guests
 from kithmeet.organizer import passwords, twofactor
 from kithmeet.organizer import services as organizers
 from kithmeet.people import identity
@@ -38,6 +41,14 @@ def world(make_organizer, make_event, make_person):
     organizers.setup_code()
     return {"organizer": organizer, "event": event, "draft": draft, "closed": closed, "ada": ada, "bo": bo,
             "cy": cy, "old_dee": old_dee, "connection": connection.public_id}
+
+
+def own_membership(world):
+    """The id of the organizer's series_member row in their open event's series."""
+    from kithmeet.events.models import SeriesMember
+
+    return db.session.scalar(db.select(SeriesMember.id).where(
+        SeriesMember.series_id == world["event"].series_id, SeriesMember.organizer_id == world["organizer"].id))
 
 
 def cy_event_id(person):
@@ -77,6 +88,41 @@ CASES = {
     "status: bad_status": (lambda w: events.set_status(w["organizer"], w["event"].public_id, "deleted"),
                            "bad_status"),
     "status: unknown_event": (lambda w: events.set_status(w["organizer"], "NOSUCHEVNT", "closed"), "unknown_event"),
+    # Time zones (events/timezones.py): a new series' zone, and a time its clocks skip.
+    "event: bad_time_zone": (lambda w: events.create_event(w["organizer"], name="E", series_name="New",
+                                                           starts_at=datetime(2026, 12, 3), time_zone="Mars/Olympus"),
+                             "bad_time_zone"),
+    "event: nonexistent_time": (lambda w: events.create_event(w["organizer"], name="E", series_name="New",
+                                                              starts_at=datetime(2026, 3, 29, 1, 30),
+                                                              time_zone="Europe/London"), "nonexistent_time"),
+    "series settings: bad_time_zone": (lambda w: series_settings.update_settings(
+        w["organizer"], w["event"].series.public_id, retention_months=6, code_of_conduct_url="",
+        time_zone="Nowhere/At_All"), "bad_time_zone"),
+    # who helps run a series (events/members.py): last_owner is found after the write, and undoes it
+    "members: last_owner after demoting": (lambda w: members.change_role(
+        w["organizer"], w["event"].series.public_id, own_membership(w), "door"), "last_owner"),
+    "members: last_owner after leaving": (lambda w: members.leave(w["organizer"], w["event"].series.public_id),
+                                          "last_owner"),
+    "members: bad_role": (lambda w: members.invite(w["organizer"], w["event"].series.public_id, role="owner"),
+                          "bad_role"),
+    "members: unknown_invite": (lambda w: members.accept(w["organizer"], "no-such-token"), "unknown_invite"),
+    # guest-list import (guests/services.py): a bad file or someone else's series writes nothing
+    "guests: empty_file": (lambda w: guests.upload(w["organizer"], w["event"].series.public_id, "l.csv", b""),
+                           "empty_file"),
+    "guests: not_a_text_file": (lambda w: guests.upload(w["organizer"], w["event"].series.public_id, "l.xlsx",
+                                                        b"PK\x03\x04rest"), "not_a_text_file"),
+    "guests: broken_file": (lambda w: guests.upload(w["organizer"], w["event"].series.public_id, "l.csv",
+                                                    b'Name,Email\n"Ada,ada@example.org\n'), "broken_file"),
+    "guests: unknown_series": (lambda w: guests.upload(w["organizer"], "NOSUCHSERS", "l.csv", b"Name,Email\nA,a@b.c\n"),
+                               "unknown_series"),
+    "guests: unknown_import": (lambda w: guests.run_import(w["organizer"], "NOSUCHIMPT", {"name": 0, "email": 1}),
+                               "unknown_import"),
+    "guests: unknown_person": (lambda w: guests.claim(10_000), "unknown_person"),
+    # the attendee list (events/attendees.py): a key not on the event's list hides or removes no one
+    "attendees: hide unknown_attendee": (lambda w: attendees.hide(w["organizer"], w["event"].public_id, "nokey"),
+                                         "unknown_attendee"),
+    "attendees: remove unknown_attendee": (lambda w: attendees.remove_from_series(
+        w["organizer"], w["event"].public_id, "nokey"), "unknown_attendee"),
     # organizers
     "organizer: bad_email": (lambda w: organizers.create_organizer("nope", "a long enough password"), "bad_email"),
     "organizer: weak_password": (lambda w: organizers.create_organizer("new@example.org", "short"), "weak_password"),

@@ -1,7 +1,8 @@
 """Every route, as every role: a visitor, an attendee (Ada), another attendee (Cy, met no
-one), the event's organizer, and another organizer. Each page answers its role as ACCESS
-says, no one sees what is not theirs, and a state change sent by a role that may not make
-it (with that session's own valid CSRF token and the genuine form's fields) changes nothing.
+one), the series' owner, a co-organizer (role organizer), a door volunteer (role door), and an
+organizer of another series. Each page answers its role as ACCESS says, no one sees what is not
+theirs, and a state change sent by a role that may not make it (with that session's own valid
+CSRF token and the genuine form's fields) changes nothing.
 
 The test walks the app's URL map, so a new route fails here until ACCESS lists it.
 """
@@ -16,18 +17,23 @@ from kithmeet.reports import services as reports
 
 from .test_csrf import FORM_PAGE, PASSWORD, ROUTES, STATE_CHANGING, Site, token_field
 
-ROLES = ("visitor", "attendee", "stranger", "organizer", "other_organizer")
+ROLES = ("visitor", "attendee", "stranger", "owner", "co_organizer", "door", "other_organizer")
 ATTENDEES = {"attendee", "stranger"}
-ORGANIZERS = {"organizer", "other_organizer"}
+ORGANIZERS = {"owner", "co_organizer", "door", "other_organizer"}  # any organizer account
 
 # What each role gets from a GET: "ok" (the page, or a redirect to something other than a
-# sign-in), "signin" (sent to sign in: the start page, the organizer login, or a 401), or
-# "hidden" (404: someone else's, and whether it exists is not told).
+# sign-in), "signin" (sent to sign in: the start page, the organizer login, or a 401),
+# "hidden" (404: someone else's, and whether it exists is not told), or "forbidden" (403: a
+# member of the series whose role is too weak, events.access role_too_low).
 EVERYONE = dict.fromkeys(ROLES, "ok")
 ATTENDEE = {role: "ok" if role in ATTENDEES else "signin" for role in ROLES}
 ADA_ONLY = {**ATTENDEE, "stranger": "hidden"}
-ORGANIZER = {role: "ok" if role in ORGANIZERS else "signin" for role in ROLES}
-OWNER_ONLY = {**ORGANIZER, "other_organizer": "hidden"}
+ORGANIZER = {role: "ok" if role in ORGANIZERS else "signin" for role in ROLES}  # any organizer account
+# Pages of one event or series: its owner and organizers; a door volunteer is refused, another
+# series' organizer is told nothing. (Named before roles existed: it means need="organizer".)
+OWNER_ONLY = {**ORGANIZER, "door": "forbidden", "other_organizer": "hidden"}
+DOOR_TOO = {**OWNER_ONLY, "door": "ok"}  # the kiosk and check-in: need="door"
+OWNERS = {**OWNER_ONLY, "co_organizer": "forbidden"}  # who helps run the series: need="owner"
 NO_ONE = dict.fromkeys(ROLES, "signin")
 
 ACCESS = {
@@ -36,6 +42,8 @@ ACCESS = {
     "badges.badge_svg": EVERYONE,
     "badges.badge_png": EVERYONE,
     "badges.join_svg": EVERYONE,
+    "badges.event_logo": EVERYONE,  # an event's logo and accent: shown on its public pages
+    "badges.brand_css": EVERYONE,
     "people.join": EVERYONE,
     "people.join_lowercase": EVERYONE,
     "people.signin": EVERYONE,  # the link is the authority; its GET only asks for a tap
@@ -72,17 +80,53 @@ ACCESS = {
     "organizer.change_password": ORGANIZER,
     "organizer.confirm_two_factor": ORGANIZER,
     "organizer.disable_two_factor": ORGANIZER,
-    "organizer.event": OWNER_ONLY,
+    "organizer.event": DOOR_TOO,  # a door volunteer sees the door tools only (tests/organizer/test_members.py)
     "organizer.poster": OWNER_ONLY,
     "organizer.edit_event": OWNER_ONLY,
+    "organizer.branding_page": OWNER_ONLY,
     "organizer.confirm_close": OWNER_ONLY,
     "organizer.series_settings": OWNER_ONLY,
+    "organizer.series": OWNER_ONLY,
+    "organizer.next_event": OWNER_ONLY,
+    "guests.upload": OWNER_ONLY,  # guest-list import: the series' organizers only
+    "guests.mapping": OWNER_ONLY,
+    "guests.progress": OWNER_ONLY,
+    "guests.report": OWNER_ONLY,
     "reports.for_series": OWNER_ONLY,
+    # The live dashboard and the attendee list: the event's organizers, not its door volunteers.
+    "organizer.live_dashboard": OWNER_ONLY,
+    "organizer.live_projector": OWNER_ONLY,
+    "organizer.live_numbers": OWNER_ONLY,
+    "organizer.attendee_list": OWNER_ONLY,
+    "organizer.attendees_csv": OWNER_ONLY,
+    "organizer.hide_attendee": OWNER_ONLY,  # without someone picked: back to the list
+    "organizer.remove_attendee": OWNER_ONLY,
+    "organizer.members_page": OWNERS,
+    # Printed badges: sheets for the event's organizers; the page and a one-badge reprint at the door too.
+    "badges.badge_sheets": DOOR_TOO,
+    "badges.badge_sheets_pdf": OWNER_ONLY,
+    "badges.reprint_badge": DOOR_TOO,
+    "badges.own_badge_pdf": ATTENDEE,
+    "organizer.leave_series": DOOR_TOO,  # any member may leave (the last owner is refused on POST)
+    "organizer.accept_invite": EVERYONE,  # the link is the authority; its GET only asks
+    # The door kiosk (door role and up: H3 sorts roles). Outside kiosk mode its pages lead an
+    # organizer to the dashboard; the hand-off link is the authority, as a sign-in link's.
+    "kiosk.start": ORGANIZER,
+    "kiosk.registered": ORGANIZER,
+    "kiosk.new_here": ORGANIZER,
+    "kiosk.welcome": ORGANIZER,
+    "kiosk.welcome_status": ORGANIZER,
+    "kiosk.label": ORGANIZER,
+    "kiosk.leave": ORGANIZER,
+    "kiosk.signin": EVERYONE,
 }
 
 # Who may send each state change; every other role is refused and nothing changes. A
-# connection is Ada's (Cy gets a 404), an event, series or report is its organizer's.
+# connection is Ada's (Cy gets a 404), an event, series or report is its organizers'.
 ANYONE = set(ROLES)
+RUNNERS = {"owner", "co_organizer"}  # an event's or series' changes: need="organizer"
+AT_THE_DOOR = RUNNERS | {"door"}  # the kiosk and check-in: need="door"
+OWNER = {"owner"}  # who helps run the series: need="owner"
 SENDERS = {
     "organizer.setup": ANYONE,  # refused to everyone once an organizer exists: checked below
     "organizer.login": ANYONE,
@@ -99,13 +143,26 @@ SENDERS = {
     "organizer.start_two_factor": ORGANIZERS,
     "organizer.confirm_two_factor": ORGANIZERS,
     "organizer.disable_two_factor": ORGANIZERS,
-    "organizer.set_status": {"organizer"},
-    "organizer.edit_event": {"organizer"},
-    "organizer.delete_event": {"organizer"},
-    "organizer.rotate_join_code": {"organizer"},
-    "organizer.series_settings": {"organizer"},
-    "reports.resolve": {"organizer"},
-    "reports.remove_person": {"organizer"},
+    "organizer.set_status": RUNNERS,
+    "organizer.edit_event": RUNNERS,
+    "organizer.delete_event": RUNNERS,
+    "organizer.rotate_join_code": RUNNERS,
+    "organizer.branding_page": RUNNERS,
+    "organizer.next_event": RUNNERS,
+    "organizer.series_settings": RUNNERS,
+    "guests.upload": RUNNERS,
+    "guests.mapping": RUNNERS,
+    "guests.claim_link": ANYONE,  # "Is this you?": sends only to the badge's own address
+    "reports.resolve": RUNNERS,
+    "reports.remove_person": RUNNERS,
+    "organizer.hide_attendee": RUNNERS,
+    "organizer.remove_attendee": RUNNERS,
+    "organizer.invite_member": OWNER,
+    "organizer.revoke_invite": OWNER,
+    "organizer.change_member_role": OWNER,
+    "organizer.remove_member": OWNER,
+    "organizer.leave_series": AT_THE_DOOR,  # the owner, as the last owner, is refused anyway
+    "organizer.accept_invite": ANYONE,  # the link is the authority (one use: tests/events/test_members.py)
     "people.signin_link": ATTENDEES,
     "people.replace_badge": ATTENDEES,
     "people.sign_out_everywhere": ATTENDEES,
@@ -124,6 +181,14 @@ SENDERS = {
     "connections.remove": {"attendee"},
     "connections.block": {"attendee"},
     "reports.new": {"attendee"},
+    # The door kiosk: opened on the organizer's own event; the rest only in a browser in kiosk
+    # mode (anyone else: no_kiosk, 409).
+    "kiosk.enter": AT_THE_DOOR,
+    "kiosk.registered": AT_THE_DOOR,
+    "kiosk.check_in": AT_THE_DOOR,
+    "kiosk.new_here": AT_THE_DOOR,
+    "kiosk.leave": AT_THE_DOOR,
+    "kiosk.signin": ANYONE,
 }
 
 # Words only their owners may see: Ada's shared e-mail (Bo and Ada), her private note and
@@ -131,7 +196,7 @@ SENDERS = {
 ADA_EMAIL, ADA_NOTE, SHARED_LINE = "ada@example.org", "a note only Ada reads", "first words"
 REPORT_DETAILS = "details only the organizer reads"
 SEES = {ADA_EMAIL: {"attendee"}, ADA_NOTE: {"attendee"}, SHARED_LINE: {"attendee"},
-        REPORT_DETAILS: {"organizer", "attendee"}}  # Ada wrote the report
+        REPORT_DETAILS: RUNNERS | {"attendee"}}  # Ada wrote the report; door volunteers never see it
 UNTRACKED = {"web_session", "rate_limit_counter"}  # who is signed in, and what was counted
 # Refused by showing a page: someone not signed in who taps Connect gets the public card and
 # a link to join (the same page the GET shows).
@@ -151,6 +216,8 @@ class Walk(Site):
         make_event(self.other, name="Another meetup", series_name="Another series")
 
     def session(self, kind):
+        if kind == "owner":
+            return super().session("organizer")
         if kind == "stranger":
             client = self.signed_in(self.cy)
         elif kind == "other_organizer":
@@ -179,11 +246,19 @@ class Walk(Site):
         return values
 
 
+def senders(endpoint):
+    """SENDERS[endpoint]; "organizer", from before roles existed, reads as the series' RUNNERS."""
+    listed = SENDERS[endpoint]
+    return (listed - {"organizer"}) | RUNNERS if "organizer" in listed else listed
+
+
 def outcome(response):
     if response.status_code == 401:
         return "signin"
     if response.status_code == 404:
         return "hidden"
+    if response.status_code == 403:
+        return "forbidden"
     if response.status_code in (301, 302, 303):
         location = response.location.split("?")[0]
         return "signin" if location in ("/", "/organizer/login") else "ok"
@@ -222,7 +297,8 @@ def test_every_page_answers_each_role_as_access_says_and_leaks_nothing(app, walk
             got = outcome(response)
             if got != ACCESS[rule.endpoint][role]:
                 wrong.append(f"GET {url} ({rule.endpoint}) as {role}: {got}, expected {ACCESS[rule.endpoint][role]}")
-            body = "" if rule.endpoint == "static" or response.mimetype == "image/png" else response.get_data(True)
+            body = "" if rule.endpoint == "static" or response.mimetype in ("image/png", "application/pdf") \
+                else response.get_data(True)
             for words, owners in SEES.items():
                 if role not in owners and words in body:
                     wrong.append(f"GET {url} ({rule.endpoint}) as {role} shows {words!r}")
@@ -231,11 +307,11 @@ def test_every_page_answers_each_role_as_access_says_and_leaks_nothing(app, walk
 
 def test_a_state_change_from_a_role_that_may_not_make_it_changes_nothing(app, walk):
     sessions = {role: walk.session(role) for role in ROLES}
-    genuine = {kind: walk.session(kind) for kind in ("visitor", "attendee", "organizer")}
+    genuine = {kind: walk.session(kind) for kind in ("visitor", "attendee", "organizer", "co_organizer", "door")}
     wrong = []
     for rule in rules_of(app, STATE_CHANGING):
         route = ROUTES[rule.endpoint]
-        refused = [role for role in ROLES if role not in SENDERS[rule.endpoint]]
+        refused = [role for role in ROLES if role not in senders(rule.endpoint)]
         if rule.endpoint == "organizer.setup":
             refused = list(ROLES)  # an organizer exists: setup is over for everyone
         for role in refused:

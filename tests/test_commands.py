@@ -52,6 +52,46 @@ def test_demo_seeds_attendees_with_working_sign_in_links(app, runner):
     assert "password" not in again.output
 
 
+def test_demo_refuses_a_site_with_a_real_organizer_unless_forced(app, runner, make_organizer):
+    from kithmeet.events.models import Series, SeriesMember
+
+    real = make_organizer("real@example.org")
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code != 0 and "[real_organizer]" in refused.output
+    assert db.session.scalar(select(func.count(Person.id))) == 0
+    assert db.session.scalar(select(func.count(Series.id))) == 0
+    assert db.session.scalar(select(func.count(Organizer.id))) == 1  # no demo organizer either
+    forced = runner.invoke(args=["demo", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "password" not in forced.output  # the real organizer runs the demo series
+    assert db.session.scalar(select(func.count(Person.id)).where(Person.is_demo.is_(False))) == 0
+    assert db.session.scalar(select(SeriesMember.role).where(SeriesMember.organizer_id == real.id)) == "owner"
+
+
+def test_demo_remove_takes_out_the_demo_and_leaves_real_people(app, runner, make_person):
+    from kithmeet.connections import services as connections
+    from kithmeet.events.models import Event, Series
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    event = db.session.scalar(select(Event))
+    demo_person = db.session.scalar(select(Person).where(Person.is_demo.is_(True)).limit(1))
+    real = make_person("Real Person", event=event)  # someone real tried the demo night
+    assert not real.is_demo
+    connections.connect(real, demo_person.badge_token)
+    result = runner.invoke(args=["demo", "--remove"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 6 demo people and 1 demo series" in result.output
+    db.session.expire_all()
+    assert db.session.scalars(select(Person.name)).all() == ["Real Person"]
+    assert db.session.scalar(select(func.count(Series.id))) == 0
+    assert db.session.scalar(select(func.count(Organizer.id))) == 0  # the demo organizer made for it
+    # The real person keeps their entry for someone whose account is gone, as after any deletion.
+    connection = db.session.scalar(select(Connection))
+    assert connection is not None and None in (connection.person_a_id, connection.person_b_id)
+    # And the demo can be seeded again.
+    assert runner.invoke(args=["demo"]).exit_code == 0
+
+
 def test_reset_password_prints_a_one_time_link_for_an_hour(app, runner, make_organizer):
     import hashlib
 
@@ -209,11 +249,13 @@ def test_purge_deletes_expired_attendees_and_prints_counts_never_names(app, runn
 
     assert run(at=datetime(2027, 11, 26, 19, 0)) == ("Removed 0 people, their side of 0 connections and 0 "
                                                      "check-ins.\nRemoved 0 sent or failed e-mails older than "
-                                                     "30 days.\nRemoved 1 expired sessions.\n")
+                                                     "30 days.\nRemoved 0 guest-list uploads never imported.\n"
+                                                     "Removed 1 expired sessions.\n")
     assert db.session.scalar(select(func.count(Person.id))) == 2
     assert run("--dry-run", at=datetime(2027, 11, 27)) == \
         "Would remove 2 people, their side of 1 connections and 2 check-ins.\n" \
-        "Would remove 0 sent or failed e-mails older than 30 days.\n"
+        "Would remove 0 sent or failed e-mails older than 30 days.\n" \
+        "Would remove 0 guest-list uploads never imported.\n"
     assert db.session.scalar(select(func.count(Person.id))) == 2
     assert run(at=datetime(2027, 11, 27)).startswith("Removed 2 people, their side of 1 connections and 2 check-ins.")
     assert db.session.scalar(select(func.count(Person.id))) == 0

@@ -3,6 +3,7 @@
 The test walks the app's URL map, so a new POST/PUT/PATCH/DELETE route fails here until it is
 listed in ROUTES (who may send it, with which fields) and its URL arguments can be filled.
 """
+import io
 import re
 import time
 import uuid
@@ -19,6 +20,7 @@ from kithmeet.connections import services as connections
 from kithmeet.extensions import db
 from kithmeet.organizer import passwords
 from kithmeet.organizer import services as organizers
+from kithmeet.people import handoff
 from kithmeet.people import services as people
 from kithmeet.reports import services as reports
 
@@ -95,6 +97,30 @@ def totp_code(site, steps):
     return pyotp.TOTP(secret).at(time.time() + 30 * steps) if secret else "000000"
 
 
+KIOSK_PAGE = "/kiosk/registered"
+
+
+def kiosk_mode(fields):
+    """The route's fields (a dict, or site -> dict), sent from a browser that is the open event's
+    door kiosk: the session opens the kiosk first, as an organizer does at the door."""
+    def enter(site, client):
+        if client.get("/kiosk").status_code != 200:
+            page = f"/organizer/events/{site.event.public_id}"
+            assert client.submit(f"{page}/kiosk", page=page).location == "/kiosk"
+        return fields(site) if callable(fields) else dict(fields)
+    return enter
+
+
+def new_attendee(site, _client):
+    """Someone new checked in at the open event (a new one per send), and the confirmed form that
+    hides them from it or removes them from the series (organizer/attendee_views.py)."""
+    from kithmeet.events import attendees
+    from kithmeet.people.profile import Profile
+
+    person = people.join_event(site.event, Profile(name=f"Attendee {uuid.uuid4().hex[:6]}"))
+    return {"attendee": attendees.attendee_key(site.event, person.id), "confirm": "y"}
+
+
 def second_step_then_off(site, client):
     """A session made while two-factor is on stops at the code step: finish it (with the code
     after the one that turned it on), then send the next code to turn two-factor off."""
@@ -102,6 +128,14 @@ def second_step_then_off(site, client):
     if site.organizer.totp_enabled_at is not None:
         assert client.submit("/organizer/login/code", data={"code": totp_code(site, 0)}).status_code == 302
     return {"password": PASSWORD, "code": totp_code(site, 1)}
+
+
+class Upload(io.BytesIO):
+    """A file field that can be sent again: the test client closes what it sent, and a
+    forgery's fields are sent twice (without a token, then with another session's)."""
+
+    def close(self):
+        self.seek(0)
 
 
 @dataclass
@@ -113,6 +147,7 @@ class Route:
     before_setup: bool = False  # only meaningful while no organizer exists
     status: int = 302  # what a genuine send answers (post/redirect/get, unless it shows a one-time secret)
     csrf_exempt: str = ""  # why this route takes no token (also in SECURITY.md); forgeries are then not refused
+    page: str = FORM_PAGE  # where a genuine send's session reads its token (a kiosk sees only its own pages)
 
 
 # In the order the genuine sends are replayed: closing the event goes last.
@@ -179,7 +214,38 @@ ROUTES = {
         "prompt_0": "Ask me about", "prompt_1": "", "prompt_2": "", "prompt_3": "", "prompt_4": ""}),
     "organizer.delete_event": Route(("organizer",), lambda s, _: {"confirm": "y"}),
     "organizer.rotate_join_code": Route(("organizer",)),
+    "organizer.branding_page": Route(("organizer",), lambda s, _: {"accent_color": "#0d6b63"}),  # no file: the colour
+    "organizer.next_event": Route(("organizer",), lambda s, _: {"starts_at": "2026-12-10T19:00"}),  # a new draft
+    # The door kiosk (while the event is open): each send's session is in kiosk mode, leaving last.
+    "kiosk.enter": Route(("organizer",)),
+    "kiosk.registered": Route(("organizer",), kiosk_mode({"name": "Ad"}), page=KIOSK_PAGE, writes=False, status=200),
+    "kiosk.check_in": Route(("organizer",), kiosk_mode(lambda s: {"person": str(s.ada.id)}), page=KIOSK_PAGE),
+    "kiosk.new_here": Route(("organizer",), kiosk_mode({"name": "Forged Kiosk Joiner", "email": ""}),
+                            page=KIOSK_PAGE),
+    "kiosk.leave": Route(("organizer",), kiosk_mode({"password": PASSWORD}), page=KIOSK_PAGE),
+    "kiosk.signin": Route(("visitor", "attendee")),  # the hand-off link is the authority, as a sign-in link's
+    # The attendee list: hide someone from the event, remove someone from the series (while it is open).
+    "organizer.hide_attendee": Route(("organizer",), new_attendee),
+    "organizer.remove_attendee": Route(("organizer",), new_attendee),
     "organizer.set_status": Route(("organizer",), lambda s, _: {"status": "closed"}),
+    # Who helps run the series (organizer/member_views.py). The invite shows its link once (200);
+    # each send that needs an invite or a member to act on gets a new one (made before the snapshot).
+    "organizer.invite_member": Route(("organizer",), lambda s, _: {"role": "door", "email": ""}, status=200),
+    "organizer.revoke_invite": Route(("organizer",), lambda s, _: {"invite": s.new_invite()[0].public_id}),
+    "organizer.change_member_role": Route(("organizer",), lambda s, _: {
+        "member": s.membership(s.door).id, "role": "door" if s.membership(s.door).role == "organizer" else "organizer"}),
+    "organizer.remove_member": Route(("organizer",), lambda s, _: {"member": s.new_member("door").id}),
+    # The link is the authority: a visitor makes an account there (a new address per send).
+    "organizer.accept_invite": Route(("visitor",), lambda s, _: {
+        "email": f"invited-{uuid.uuid4().hex[:8]}@example.org", "password": PASSWORD}),
+    # The door volunteer leaves the series: nothing after this sends as them.
+    "organizer.leave_series": Route(("door",)),
+    # Guest-list import: an upload, then (a new pending upload per send: Site.arguments) its import;
+    # "Is this you?" on Bo's badge, which is claimed, so nothing is sent.
+    "guests.upload": Route(("organizer",), lambda s, _: {
+        "file": (Upload(f"Name,Email\nGuest,{uuid.uuid4().hex[:8]}@example.org\n".encode()), "guests.csv")}),
+    "guests.mapping": Route(("organizer",), lambda s, _: {"name": "0", "email": "1", "confirm": "1"}),
+    "guests.claim_link": Route(("visitor", "attendee", "organizer"), writes=False),
     # Deletes Ada, whom the attendee sessions sign in as: keep it last.
     "people.delete_account": Route(("attendee",), lambda s, _: {"confirm": "DELETE"}),
 }
@@ -191,6 +257,7 @@ class Site:
     def __init__(self, app, signed_in):
         self.app, self.signed_in = app, signed_in
         self.setup_code = self.organizer = self.event = self.ada = self.bo = self.connection = self.report = None
+        self.co_organizer = self.door = None  # members of the event's series, by invite (roles organizer, door)
         self.attacker = self.session("visitor")
 
     def populate(self, make_organizer, make_event, make_person):
@@ -204,6 +271,31 @@ class Site:
         self.connection, _ = connections.connect(self.bo, self.ada.badge_token, talked_about="first words")
         self.report = reports.report(self.ada, self.connection.public_id, reason="spam")
         self.attacker = self.signed_in(make_person("Cy", event=self.event))
+        self.co_organizer = self.new_member("organizer", "co@example.org")
+        self.door = self.new_member("door", "door@example.org")
+
+    def new_invite(self, role="door"):
+        """(invite, token): a new single-use invite to the event's series, made by its owner."""
+        from kithmeet.events import members
+
+        return members.invite(self.organizer, self.event.series.public_id, role=role)
+
+    def new_member(self, role, email=None):
+        """A new organizer account that joined the event's series in `role` through an invite."""
+        from kithmeet.events import members
+
+        helper = organizers.create_organizer(email or f"member-{uuid.uuid4().hex[:8]}@example.org", PASSWORD)
+        members.accept(helper, self.new_invite(role)[1])
+        return self.membership(helper)
+
+    def membership(self, who):
+        """The current series_member row of an organizer, or of the member `who` was."""
+        from kithmeet.events.models import SeriesMember
+
+        organizer_id = who.organizer_id if isinstance(who, SeriesMember) else who.id
+        db.session.expire_all()
+        return db.session.scalar(select(SeriesMember).where(
+            SeriesMember.series_id == self.event.series_id, SeriesMember.organizer_id == organizer_id))
 
     def session(self, kind):
         """A new client of that kind that has loaded a page with a form (so it holds its own CSRF token)."""
@@ -211,9 +303,11 @@ class Site:
             client = self.app.test_client()
         elif kind == "attendee":
             client = self.signed_in(self.ada)
-        elif kind == "organizer":
+        elif kind in ("organizer", "co_organizer", "door"):  # "organizer" is the series' owner
+            email = {"organizer": "organizer@example.org", "co_organizer": "co@example.org",
+                     "door": "door@example.org"}[kind]
             client = self.app.test_client()
-            response = client.submit("/organizer/login", data={"email": self.organizer.email, "password": PASSWORD})
+            response = client.submit("/organizer/login", data={"email": email, "password": PASSWORD})
             assert response.status_code == 302
         client.csrf_token(FORM_PAGE)
         return client
@@ -224,20 +318,41 @@ class Site:
         if self.organizer is None:
             return {}  # before setup there is nothing to point at
         owner = {"organizer": self.event, "followup": self.connection, "connections": self.connection,
-                 "reports": self.connection}.get(endpoint.split(".")[0])
+                 "reports": self.connection, "kiosk": self.event}.get(endpoint.split(".")[0])
+        if endpoint in ("badges.badge_sheets", "badges.badge_sheets_pdf", "badges.reprint_badge"):
+            owner = self.event  # printed badges: the badges blueprint's pages of an event
         return {
             # Bo's badge, which Ada scans; for an e-mailed sign-in link, a new one of Ada's.
             "token": email_link_token(self.app, self.ada.email) if endpoint == "people.email_link" else
             self.mail_token() if endpoint == "followup.unsubscribe" else  # Ada's unsubscribe key
+            self.new_invite()[1] if endpoint == "organizer.accept_invite" else  # a new invite link
             self.bo.badge_token,
             "code": self.event.join_code,  # the open event
             "secret": people.issue_signin_secret(self.ada) if endpoint == "people.signin" else
             passwords.issue_reset_secret(self.organizer) if endpoint == "organizer.reset_password" else None,
             "public_id": self.draft().public_id if endpoint == "organizer.delete_event" else
+            self.logo().public_id if endpoint == "badges.event_logo" else  # the open event's logo
             owner.public_id if owner is not None else None,
             "series": self.event.series.public_id,  # the open event's series
             "report": self.report.public_id,  # Ada's report of Bo, to the organizer
+            "color": "0d6b63",  # an accent's stylesheet (badges/brand_views.py)
+            # A door kiosk's hand-off of Ada (checked in at the open event): a new one per use.
+            "handoff": handoff.issue(self.ada.id, self.event.id) if endpoint == "kiosk.signin" else None,
+            # A new pending guest-list upload per use (guests.mapping imports it).
+            "import_id": self.guest_import().public_id if endpoint.startswith("guests.") else None,
         }
+
+    def logo(self):
+        """The open event's logo, uploaded on first use (events/branding.py)."""
+        from PIL import Image
+
+        from kithmeet.events import branding
+
+        if self.event.logo is None:
+            out = io.BytesIO()
+            Image.new("RGB", (8, 8)).save(out, format="PNG")
+            branding.update_branding(self.organizer, self.event.public_id, logo=out.getvalue())
+        return self.event.logo
 
     def draft(self):
         """A new draft event of the organizer's: the one thing organizer.delete_event deletes."""
@@ -247,6 +362,13 @@ class Site:
 
         return events.create_event(self.organizer, name="A draft", starts_at=datetime(2026, 12, 10, 19, 0),
                                    series_name=self.event.series.name)
+
+    def guest_import(self):
+        """A new pending guest-list upload in the open event's series."""
+        from kithmeet.guests import services as guests
+
+        return guests.upload(self.organizer, self.event.series.public_id, "guests.csv",
+                             f"Name,Email\nGuest,{uuid.uuid4().hex[:8]}@example.org\n".encode())
 
     def mail_token(self):
         """Ada's unsubscribe key (made and saved on first use, as a digest would)."""
@@ -328,7 +450,7 @@ def assert_genuine_sends_accepted(site, rules):
         url = site.url(rule, method)
         fields = route.fields(site, client)
         before = snapshot()
-        response = client.open(url, method=method, data={token_field(site, route): client.csrf_token(FORM_PAGE),
+        response = client.open(url, method=method, data={token_field(site, route): client.csrf_token(route.page),
                                                          **fields})
         what = f"{method} {url} ({rule.endpoint}) as {kind} with its own token"
         assert response.status_code == route.status, f"{what}: {response.status_code} {error_code(response)}"

@@ -110,6 +110,31 @@ def test_join_form_with_raw_bytes(site, make_client, raw):
     assert response.status_code < 500
 
 
+@pytest.mark.parametrize("action", ["hide", "remove"])
+def test_attendee_action_forms(site, make_client, action):
+    """Hiding someone or removing them from the series (organizer/attendee_views.py): the attendee
+    key and the confirm box, whatever they hold, for the event's organizer."""
+    from kithmeet.events.models import Series
+    from kithmeet.extensions import db
+    from kithmeet.organizer.models import Organizer
+
+    from .test_csrf import FORM_PAGE
+
+    event = site["event"]
+    organizer = db.session.get(Organizer, db.session.get(Series, event.series_id).organizer_id)
+    client = make_client()
+    assert client.submit("/organizer/login", data={"email": organizer.email, "password": "a long enough password"}
+                         ).status_code == 302
+    listing = f"/organizer/events/{event.public_id}/attendees"
+
+    @SETTINGS
+    @given(data=values_for(["attendee", "confirm"]))
+    def drive(data):
+        response = client.post(f"{listing}/{action}", data={"csrf_token": csrf(client, FORM_PAGE), **data})
+        assert_safe(response, client.get(listing).get_data(as_text=True))
+    drive()
+
+
 # Every other form with text in it, found on its own page and driven the same way. The
 # walk's site (tests/test_authorization.py) has an organizer, an open event, Ada and Bo
 # connected, and a report. A new form with text fields fails test_every_text_form_is_driven
@@ -126,9 +151,21 @@ PAGES = {
     "people.edit_profile": ("attendee", lambda w: "/profile"),
     "organizer.set_status": ("organizer", lambda w: w.url_for("organizer.set_status")),  # a button's value
     "organizer.edit_event": ("organizer", lambda w: f"/organizer/events/{w.event.public_id}/edit"),
+    "organizer.branding_page": ("organizer", lambda w: f"/organizer/events/{w.event.public_id}/branding"),
+    "organizer.next_event": ("organizer", lambda w: f"/organizer/events/{w.event.public_id}/next"),
     "organizer.delete_event": ("organizer", lambda w: w.url_for("organizer.delete_event")),  # a box on the event page
     "followup.nudge_setting": ("attendee", lambda w: "/followup/emails"),  # the e-mail switches' values
     "followup.unsubscribe": ("visitor", lambda w: w.url_for("followup.unsubscribe")),
+    # Guest-list import: the upload (a file field and the event it is for) and the column selects.
+    "guests.upload": ("organizer", lambda w: f"/organizer/series/{w.event.series.public_id}/guests/import"),
+    "guests.mapping": ("organizer", lambda w: w.url_for("guests.mapping")),
+    # Who helps run the series: buttons and the invite form on the members page, and the invite
+    # link's account form (a send that gets through uses the link up; the rest meet invite_used).
+    "organizer.invite_member": ("organizer", lambda w: w.url_for("organizer.invite_member")),
+    "organizer.revoke_invite": ("organizer", lambda w: w.url_for("organizer.revoke_invite")),
+    "organizer.change_member_role": ("organizer", lambda w: w.url_for("organizer.change_member_role")),
+    "organizer.remove_member": ("organizer", lambda w: w.url_for("organizer.remove_member")),
+    "organizer.accept_invite": ("visitor", lambda w: w.url_for("organizer.accept_invite")),
 }
 # Where else what a form stores is shown, and to whom.
 SHOWN_ON = {
@@ -136,10 +173,14 @@ SHOWN_ON = {
     "organizer.new_event": ("organizer", lambda w: "/organizer/"),
     "organizer.edit_event": ("organizer", lambda w: f"/organizer/events/{w.event.public_id}"),
     "organizer.series_settings": ("visitor", lambda w: f"/J/{w.event.join_code}"),
+    "organizer.branding_page": ("visitor", lambda w: f"/J/{w.event.join_code}"),  # the accent's stylesheet link
+    "organizer.next_event": ("organizer", lambda w: f"/organizer/series/{w.event.series.public_id}"),
     "people.edit_profile": ("visitor", lambda w: f"/B/{w.ada.badge_token}"),  # the card a scan shows
 }
 OWN_TESTS = {"people.join", "connections.scan", "followup.update", "connections.typed_code",
-             "followup.reconnect_draft"}
+             "followup.reconnect_draft", "organizer.hide_attendee", "organizer.remove_attendee",
+             # only in kiosk mode: tests/organizer/test_kiosk_properties.py
+             "kiosk.registered", "kiosk.check_in", "kiosk.new_here", "kiosk.leave"}
 # Forms with text that only exist part-way through a flow (the code after a right password,
 # the code that turns two-factor on or off), driven in tests/organizer/test_twofactor.py.
 FLOW_ONLY = {"organizer.login_code", "organizer.confirm_two_factor", "organizer.disable_two_factor",
@@ -199,7 +240,7 @@ def shown_elsewhere(walk, endpoint):
 def test_every_text_form_is_driven(app, walk):
     from .test_csrf import ROUTES
 
-    genuine = {kind: walk.session(kind) for kind in ("visitor", "attendee", "organizer")}
+    genuine = {kind: walk.session(kind) for kind in ("visitor", "attendee", "organizer", "co_organizer", "door")}
     with_text = {endpoint for endpoint, route in ROUTES.items()
                  if any(not name.endswith(("csrf_token",)) for name in route.fields(walk, genuine[route.sessions[0]]))}
     assert with_text - set(PAGES) - OWN_TESTS - FLOW_ONLY == set()

@@ -25,10 +25,29 @@ ACTION_LABELS = {
     "event.edited": "Event edited",
     "event.deleted": "Draft event deleted",
     "event.join_code_rotated": "Join code replaced",
+    "event.branding_changed": "Branding changed",
+    "event.repeated": "Created as the next event of its series (a copy)",
     "series.updated": "Series settings changed",
     # Acting on attendees' reports (kithmeet/reports): entries name the series.
     "report.resolved": "Report marked resolved",
     "person.removed_from_series": "Person removed from the series",
+    # The door kiosk (organizer/kiosk.py): entries name the event.
+    "kiosk.opened": "Door kiosk opened",
+    "kiosk.left": "Door kiosk closed",
+    "kiosk.checked_in": "Checked someone in at the kiosk",
+    "kiosk.joined": "Someone joined at the kiosk",
+    # Guest-list import (kithmeet/guests): entries name the series.
+    "guests.uploaded": "Guest list uploaded",
+    "guests.imported": "Guest list imported",
+    # The attendee list (events/attendees.py): entries name the event, never the person.
+    "person.hidden_from_event": "Person hidden from the event",
+    # Who helps run a series (events/members.py): entries name the series.
+    "series.member_invited": "Invite link made",
+    "series.invite_revoked": "Invite withdrawn",
+    "series.member_joined": "Joined the series through an invite",
+    "series.role_changed": "A member's role changed",
+    "series.member_removed": "Member removed from the series",
+    "series.left": "Left the series",
 }
 
 

@@ -34,3 +34,6 @@ def badge_png(token):
 def join_svg(code):
     event = events.event_by_join_code(normalize(code))
     return _image(qr.svg(qr.join_url(event.join_code), title=f"Join {event.name}"), "image/svg+xml")
+
+
+from . import brand_views  # noqa: E402,F401 - an event's logo and accent stylesheet register on bp

@@ -31,12 +31,18 @@ def where_to_connect(scanner, target):
     """(event, existing connection or None) for a scan of `target` by `scanner`, checked without
     writing: the scanner's open event, which the series' organizers have not removed them from,
     and the target checked in there too, unless the two met before. Raises DomainError:
-    not_checked_in, event_closed, removed_from_series, not_at_event.
+    not_checked_in, event_closed, removed_from_series, hidden_from_event, not_at_event (also for
+    a target the organizers took off this event).
 
     A block is not a refusal here: a blocked scanner is never told (consent.on_rescan).
     """
     event = events.require_open_event(scanner.id)
     events.ensure_not_removed(scanner.id, event)
+    events.ensure_not_hidden(scanner.id, event)
+    if events.is_hidden(target.id, event.id):
+        # Taken off this event by its organizers: to the scanner they are simply not here.
+        raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here.",
+                          "not_at_event")
     existing = connection_between(scanner.id, target.id)
     if existing is None and not events.is_checked_in(target.id, event.id):
         # Someone holding a photo of a badge must not connect from elsewhere.
@@ -52,7 +58,7 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     the writes are one transaction: the connection, both sides (each side's `touched_at` set
     to now), tonight's encounter with its own talked-about line, and the scan. Raises
     DomainError: unknown_badge, revoked_badge, self_scan, too_long, not_checked_in,
-    event_closed, removed_from_series, not_at_event.
+    event_closed, removed_from_series, hidden_from_event, not_at_event.
     """
     target = people.person_by_badge(badge_token)
     if target.id == scanner.id:
@@ -70,6 +76,7 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
         # record nothing new but its words. add_from_scan works out both merges before it
         # writes either, so there is nothing to check ahead of it here.
         events.ensure_not_removed(scanner.id, db.session.get(Event, earlier.event_id))
+        events.ensure_not_hidden(scanner.id, db.session.get(Event, earlier.event_id))
         with transaction():
             notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
             changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
@@ -143,11 +150,12 @@ def sides_page(person_id, offset, limit):
 
 
 def encounters_by_connection(connection_ids):
-    """{connection id: [encounters, newest first]}, each with its event: one query."""
+    """{connection id: [encounters, newest first]}, each with its event and the event's series
+    (whose zone dates it): one query."""
     encounters = {}
     if connection_ids:
         for encounter in db.session.scalars(
-                select(Encounter).options(joinedload(Encounter.event))
+                select(Encounter).options(joinedload(Encounter.event).joinedload(Event.series))
                 .where(Encounter.connection_id.in_(connection_ids))
                 .order_by(Encounter.created_at.desc(), Encounter.id.desc())):
             encounters.setdefault(encounter.connection_id, []).append(encounter)

@@ -30,27 +30,25 @@ def role_in(organizer, series_id):
         SeriesMember.series_id == series_id, SeriesMember.organizer_id == organizer.id))
 
 
-def series_for(organizer, public_id, need="organizer"):
-    """The series, if the organizer holds at least `need` there. Raises NotFound unknown_series,
-    or DomainError role_too_low."""
+def _member_series(organizer, condition, need):
     found = db.session.execute(
         select(Series, SeriesMember.role).join(SeriesMember, SeriesMember.series_id == Series.id)
-        .where(Series.public_id == public_id, SeriesMember.organizer_id == organizer.id)).first()
+        .where(condition, SeriesMember.organizer_id == organizer.id)).first()
     if found is None:
         raise NotFound("There is no such series among yours.", "unknown_series")
     _refuse_weak(found.role, need)
     return found.Series
+
+
+def series_for(organizer, public_id, need="organizer"):
+    """The series, if the organizer holds at least `need` there. Raises NotFound unknown_series,
+    or DomainError role_too_low."""
+    return _member_series(organizer, Series.public_id == public_id, need)
 
 
 def series_by_id_for(organizer, series_id, need="organizer"):
     """As series_for, by row id (for services handed a series id by another domain)."""
-    found = db.session.execute(
-        select(Series, SeriesMember.role).join(SeriesMember, SeriesMember.series_id == Series.id)
-        .where(Series.id == series_id, SeriesMember.organizer_id == organizer.id)).first()
-    if found is None:
-        raise NotFound("There is no such series among yours.", "unknown_series")
-    _refuse_weak(found.role, need)
-    return found.Series
+    return _member_series(organizer, Series.id == series_id, need)
 
 
 def event_for(organizer, public_id, need="organizer"):

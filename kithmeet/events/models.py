@@ -86,7 +86,8 @@ class EventLogo(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=lambda: new_code(EVENT_CODE_LENGTH))
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: pages that show the logo link its route; only that route and printing read the bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     content_type: Mapped[str] = mapped_column(String(20), default="image/png")
     width: Mapped[int]
     height: Mapped[int]

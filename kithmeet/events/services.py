@@ -10,30 +10,42 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formtools import hidden_characters
 from ..tokens import EVENT_CODE_LENGTH, new_code
-from . import access
-from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, Series, SeriesMember, SeriesRemoval
+from . import access, timezones
+from . import join_policy as policies
+from .models import DEFAULT_PROMPTS, CheckIn, Event, EventPrompt, EventRemoval, Series, SeriesMember, SeriesRemoval
 
 
 DEFAULT_SERIES = "Meetups"
 
 
-def _series_for(organizer, name):
-    """The series of that name the organizer runs (their own first), or a new one they own."""
-    series = db.session.scalar(
+def _existing_series(organizer, name):
+    """The series of that name the organizer runs (their own first), or None."""
+    return db.session.scalar(
         select(Series).where(Series.id.in_(access.member_series_ids(organizer, "organizer")), Series.name == name)
         .order_by((Series.organizer_id == organizer.id).desc(), Series.id).limit(1))
-    if series is None:
-        series = Series(organizer_id=organizer.id, name=name)
-        db.session.add(series)
-        db.session.add(SeriesMember(series=series, organizer_id=organizer.id, role="owner"))
+
+
+def _new_series(organizer, name, time_zone):
+    series = Series(organizer_id=organizer.id, name=name, time_zone=time_zone)
+    db.session.add(series)
+    db.session.add(SeriesMember(series=series, organizer_id=organizer.id, role="owner"))
     return series
 
 
 def series_names(organizer):
     """Names of the series where the organizer may create events."""
-    return db.session.scalars(
-        select(Series.name).where(Series.id.in_(access.member_series_ids(organizer, "organizer")))
-        .distinct().order_by(Series.name)).all()
+    return list(series_zones(organizer))
+
+
+def series_zones(organizer):
+    """{name: time zone} of the series where the organizer may create events, the most recently
+    made first (its zone is the new-event form's default): one query."""
+    zones = {}
+    for name, zone in db.session.execute(
+            select(Series.name, Series.time_zone).where(Series.id.in_(access.member_series_ids(organizer, "organizer")))
+            .order_by(Series.created_at.desc(), Series.id.desc())):
+        zones.setdefault(name, zone)
+    return zones
 
 
 # The form shows five prompt fields; the service refuses more, whoever calls it.
@@ -66,14 +78,24 @@ def _checked_event_fields(name, starts_at, venue, description, prompts, series_n
     return name, venue, description, labels, series_name
 
 
-def create_event(organizer, *, name, starts_at, venue="", description="", prompts=DEFAULT_PROMPTS, series_name=""):
-    """A draft event in the organizer's series (made if new). Raises DomainError: name_required,
-    starts_at_required, too_long, control_characters, no_prompt, too_many_prompts, duplicate_prompt."""
+def create_event(organizer, *, name, starts_at, venue="", description="", prompts=DEFAULT_PROMPTS, series_name="",
+                 time_zone=None, join_policy="open", entry_code="", capacity=None):
+    """A draft event in the organizer's series (made if new, in `time_zone`, default UTC).
+    `starts_at` is the wall-clock time in the series' zone (events.timezones): an existing
+    series keeps its own zone whatever `time_zone` says. Raises DomainError: name_required,
+    starts_at_required, too_long, control_characters, no_prompt, too_many_prompts, duplicate_prompt,
+    bad_time_zone, nonexistent_time, bad_date; and for who may join (events.join_policy.checked_policy):
+    bad_join_policy, bad_entry_code_format, bad_capacity."""
     name, venue, description, labels, series_name = _checked_event_fields(
         name, starts_at, venue, description, prompts, series_name)
+    join_policy, entry_code, capacity = policies.checked_policy(join_policy, entry_code, capacity)
+    series = _existing_series(organizer, series_name)
+    zone = series.time_zone if series is not None else timezones.checked_zone(time_zone or "UTC")
+    starts_at = timezones.to_utc(starts_at, zone)
     with transaction():
-        event = Event(series=_series_for(organizer, series_name), name=name, starts_at=starts_at,
-                      venue=venue, description=description)
+        event = Event(series=series or _new_series(organizer, series_name, zone), name=name, starts_at=starts_at,
+                      venue=venue, description=description, join_policy=join_policy, entry_code=entry_code,
+                      capacity=capacity)
         event.prompts = [EventPrompt(position=i, label=label) for i, label in enumerate(labels)]
         db.session.add(event)
         db.session.flush()
@@ -81,19 +103,27 @@ def create_event(organizer, *, name, starts_at, venue="", description="", prompt
     return event
 
 
-def update_event(organizer, public_id, *, name, starts_at, venue="", description="", prompts=()):
+def update_event(organizer, public_id, *, name, starts_at, venue="", description="", prompts=(),
+                 join_policy=None, entry_code="", capacity=None):
     """Change one of the organizer's events, whatever its status: a closed event's typo is still
-    worth fixing, and nothing here changes who could join or connect. Its series stays.
+    worth fixing. Its series stays.
 
     Prompts are labels in order, blanks skipped. Attendees' answers are kept by label
     (people.models.PromptAnswer), so an answer stays with a label that stays, wherever it moves;
-    a renamed label starts without answers. Raises NotFound unknown_event, or DomainError:
-    name_required, starts_at_required, too_long, control_characters, no_prompt, too_many_prompts,
-    duplicate_prompt."""
+    a renamed label starts without answers. `starts_at` is the wall-clock time in the series'
+    zone. Raises NotFound unknown_event, or DomainError: name_required, starts_at_required,
+    too_long, control_characters, no_prompt, too_many_prompts, duplicate_prompt, nonexistent_time, bad_date;
+    bad_join_policy, bad_entry_code_format, bad_capacity. Who may join (`join_policy` with its
+    `entry_code` and `capacity`) is kept as it is when `join_policy` is None; a capacity below
+    the check-ins already made only closes the door to more."""
     event = event_for_organizer(organizer, public_id)
     name, venue, description, labels, _ = _checked_event_fields(name, starts_at, venue, description, prompts)
+    joining = (event.join_policy, event.entry_code, event.capacity) if join_policy is None else \
+        policies.checked_policy(join_policy, entry_code, capacity)
+    starts_at = timezones.to_utc(starts_at, event.series.time_zone)
     with transaction():
         event.name, event.starts_at, event.venue, event.description = name, starts_at, venue, description
+        event.join_policy, event.entry_code, event.capacity = joining
         # Relabel rows in place rather than replace them: positions never move, so the
         # (event_id, position) constraint cannot trip half-way; surplus rows go, new ones follow.
         kept = event.prompts[:len(labels)]
@@ -183,13 +213,19 @@ def ensure_joinable(event):
         raise DomainError(f"{event.name} has ended. Thanks for coming!", "event_closed")
 
 
-def check_in(person_id, event):
+def check_in(person_id, event, via="join", *, entry_code=None, email=None):
     """Record presence once, however often the join form is sent. Writes in the caller's transaction.
-    Raises DomainError: event_not_open, event_closed, removed_from_series."""
+    `via` says where: "join" (the join form), "kiosk" (the door kiosk) or "door". The first
+    check-in's stays. Through the join link the event's policy applies (events.join_policy: the
+    announced `entry_code`, or the person's e-mail identity `email` on the guest list); capacity
+    applies to every way in. Raises DomainError: event_not_open, event_closed, removed_from_series,
+    hidden_from_event, bad_entry_code, too_many_guesses, not_on_guest_list, event_full."""
     ensure_joinable(event)
     ensure_not_removed(person_id, event)
-    if insert_if_absent(CheckIn, {"event_id": event.id, "person_id": person_id, "created_at": utcnow()},
-                        ["event_id", "person_id"]):
+    ensure_not_hidden(person_id, event)
+    if via == "join" and event.join_policy != "open" and not is_checked_in(person_id, event.id):
+        policies.ensure_may_join(event, entry_code=entry_code, email=email)
+    if policies.take_place(event, person_id, via):
         signals.checked_in.send(current_app._get_current_object(), person_id=person_id, event_id=event.id)
         changelog.record("person.checked_in", changelog.person(person_id), event=event.id)
 
@@ -241,6 +277,21 @@ def ensure_not_removed(person_id, event):
     if is_removed_from_series(person_id, event.series_id):
         raise DomainError(f"The organizers of {event.series.name} have removed you from their events, so you "
                           "can't join or connect here.", "removed_from_series")
+
+
+# Hiding from one event (events/attendees.py writes event_removal): the person is off that event's
+# lists, and their badge stops checking in and connecting there; other events are untouched.
+
+def is_hidden(person_id, event_id):
+    return db.session.scalar(select(EventRemoval.id).where(
+        EventRemoval.event_id == event_id, EventRemoval.person_id == person_id)) is not None
+
+
+def ensure_not_hidden(person_id, event):
+    """Refuse (hidden_from_event) a person the organizers took off this event."""
+    if is_hidden(person_id, event.id):
+        raise DomainError(f"The organizers of {event.name} have taken you off this event, so you can't check in "
+                          "or connect here.", "hidden_from_event")
 
 
 def is_checked_in(person_id, event_id):

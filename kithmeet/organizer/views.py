@@ -5,8 +5,10 @@ from ..auth import current_organizer, organizer_required, sign_in_organizer, sig
 from ..connections import services as connections
 from ..errors import DomainError
 from ..audit import services as audit
+from ..events import access
 from ..events import services as events
 from ..events import series as series_service
+from ..events.models import JOIN_POLICIES
 from ..formtools import coded
 from ..people import retention
 from ..redirects import safe_next
@@ -66,40 +68,57 @@ def logout():
 @bp.get("/")
 @organizer_required
 def dashboard():
-    return render_template("organizer/dashboard.html", overview=events.events_overview(current_organizer()))
+    organizer = current_organizer()
+    return render_template("organizer/dashboard.html", overview=events.events_overview(organizer),
+                           roles=access.roles(organizer))
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @organizer_required
 def new_event():
     organizer = current_organizer()
-    form = EventForm()
+    zones = events.series_zones(organizer)
+    form = EventForm(data={"time_zone": next(iter(zones.values()), "UTC")})
     if form.validate_on_submit():
         try:
             event = events.create_event(
                 organizer, name=form.name.data, starts_at=form.starts_at.data, venue=form.venue.data,
-                description=form.description.data, prompts=form.prompts(), series_name=form.series.data)
+                description=form.description.data, prompts=form.prompts(), series_name=form.series.data,
+                time_zone=form.time_zone.data, join_policy=form.join_policy.data, entry_code=form.entry_code.data,
+                capacity=form.capacity_value())
         except DomainError as error:
-            form.form_errors.append(coded(error.code, error.message))
+            _event_form_error(form, error)
         else:
             flash("The event is saved as a draft. Open it when you're ready for people to join.", "success")
             return redirect(url_for(".event", public_id=event.public_id))
-    return render_template("organizer/event_form.html", form=form,
-                           series_names=events.series_names(organizer))
+    return render_template("organizer/event_form.html", form=form, series_zones=zones)
+
+
+def _event_form_error(form, error):
+    """A service's refusal beside the field it is about (the date, the zone), else above the form."""
+    target = {"nonexistent_time": form.starts_at, "bad_date": form.starts_at, "starts_at_required": form.starts_at,
+              "bad_time_zone": form.time_zone, "bad_join_policy": form.join_policy,
+              "bad_entry_code_format": form.entry_code, "bad_capacity": form.capacity}.get(error.code)
+    if target is None:
+        form.form_errors.append(coded(error.code, error.message))
+    else:
+        target.errors = [*target.errors, coded(error.code, error.message)]
 
 
 def _event_page(event, delete_form=None):
+    # A door volunteer sees the event's door tools only; the template asks the role.
+    role = access.role_in(current_organizer(), event.series_id)
     return render_template(
-        "organizer/event.html", event=event, join_link=external_url("people.join", code=event.join_code),
+        "organizer/event.html", event=event, role=role, join_link=external_url("people.join", code=event.join_code),
         checkins=events.checkin_count(event), connections=connections.count_for_event(event),
         status_form=StatusForm(), delete_form=delete_form or DeleteEventForm(),
-        history=audit.for_event(event.id))
+        history=audit.for_event(event.id), join_policies=JOIN_POLICIES)
 
 
 @bp.get("/events/<public_id>")
 @organizer_required
 def event(public_id):
-    return _event_page(events.event_for_organizer(current_organizer(), public_id))
+    return _event_page(events.event_for_organizer(current_organizer(), public_id, need="door"))
 
 
 @bp.route("/events/<public_id>/edit", methods=["GET", "POST"])
@@ -111,9 +130,11 @@ def edit_event(public_id):
     if form.validate_on_submit():
         try:
             events.update_event(organizer, public_id, name=form.name.data, starts_at=form.starts_at.data,
-                                venue=form.venue.data, description=form.description.data, prompts=form.prompts())
+                                venue=form.venue.data, description=form.description.data, prompts=form.prompts(),
+                                join_policy=form.join_policy.data, entry_code=form.entry_code.data,
+                                capacity=form.capacity_value())
         except DomainError as error:
-            form.form_errors.append(coded(error.code, error.message))
+            _event_form_error(form, error)
         else:
             flash("The event is saved.", "success")
             return redirect(url_for(".event", public_id=public_id))
@@ -174,6 +195,11 @@ def poster(public_id):
 
 
 from . import account_views  # noqa: E402,F401 - the account pages register on bp
+from . import member_views  # noqa: E402,F401 - members, invites and leaving a series register on bp
+from . import series_views  # noqa: E402,F401 - the series page and "next event" register on bp
+from . import live_views  # noqa: E402,F401 - the live dashboard, projector and their refresh register on bp
+from . import attendee_views  # noqa: E402,F401 - the attendee list, hide/remove and check-in CSV register on bp
+from . import branding_views  # noqa: E402,F401 - an event's accent colour and logo register on bp
 
 
 @bp.route("/series/<series>/settings", methods=["GET", "POST"])
@@ -182,13 +208,16 @@ def series_settings(series):
     organizer = current_organizer()
     found = series_service.series_for_organizer(organizer, series)
     form = SeriesSettingsForm(data={"retention_months": str(found.retention_months),
-                                    "code_of_conduct_url": found.code_of_conduct_url})
+                                    "code_of_conduct_url": found.code_of_conduct_url,
+                                    "time_zone": found.time_zone, "label_printer": found.label_printer})
     if form.validate_on_submit():
         try:
             series_service.update_settings(organizer, series, retention_months=form.months(),
-                                           code_of_conduct_url=form.code_of_conduct_url.data)
+                                           code_of_conduct_url=form.code_of_conduct_url.data,
+                                           time_zone=form.time_zone.data, label_printer=form.label_printer.data)
         except DomainError as error:
-            target = form.retention_months if error.code == "bad_retention" else form.code_of_conduct_url
+            target = {"bad_retention": form.retention_months,
+                      "bad_time_zone": form.time_zone}.get(error.code, form.code_of_conduct_url)
             target.errors = [*target.errors, coded(error.code, error.message)]
         else:
             flash("The settings are saved.", "success")

@@ -180,6 +180,8 @@ def redeem(token, *, current=None, now=None):
         if not first and not _update_person(used, email_confirmed_at=now):
             raise NotFound(BAD_LINK, "bad_email_link")  # the address changed since the link was checked
         person = db.session.get(Person, used.person_id)
+        if person.claimed_at is None:  # an imported guest: opening the link claims their badge
+            person.claimed_at = now
         changelog.record("email_signin.used", changelog.person(person), confirmed_first=first,
                          signed_out_others=first and signs_out_others)
     return person

@@ -81,9 +81,15 @@ class EditProfileForm(ProfileForm):
                     "the contact email below is the one you share.")
 
 
-def profile_form(prompts, person=None, base=ProfileForm, **kwargs):
-    """A ProfileForm (or `base`) with one field per prompt, prefilled from `person`."""
+def profile_form(prompts, person=None, base=ProfileForm, ask_code=False, **kwargs):
+    """A ProfileForm (or `base`) with one field per prompt, prefilled from `person`; with
+    `ask_code`, a field for the code announced at the venue (events.join_policy)."""
     attrs = {}
+    if ask_code:
+        attrs["entry_code"] = StringField(
+            "Code for tonight", filters=[strip], render_kw={"autocapitalize": "characters", "spellcheck": "false"},
+            validators=[required("Enter the code announced at the venue."), at_most(40), no_controls()],
+            description="The organizers announce it at the venue.")
     names = []
     for i, label in enumerate(prompts):
         name = f"prompt_{i}"

@@ -5,7 +5,7 @@ Guest-list import, e-mail sign-in and account recovery key on this one, so an ad
 belongs to at most one person, compared case-insensitively: `Person.email` always holds
 `normalize_email`'s form, and a unique index on it settles races.
 """
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from .. import changelog
 from ..database import transaction
@@ -63,3 +63,28 @@ def set_email(person, email):
         changelog.record("person.email_set" if address else "person.email_cleared", changelog.person(person))
     return person
 
+
+
+def add_unclaimed(people):
+    """Insert imported guests in bulk, in the caller's transaction: dicts of name, headline and
+    an address already `checked_email`ed and held by nobody (the caller looked). No claimed_at:
+    each claims their badge later. {address: person id}. One multi-row INSERT per batch, not
+    one flush per person; a lost race on an address fails the unique index like claim_email."""
+    if not people:
+        return {}
+    rows = [{"name": p["name"], "headline": p["headline"], "email": p["email"], "claimed_at": None} for p in people]
+    # The table, not the entity: ORM bulk inserts drop None values, so claimed_at's default would fill it.
+    table = Person.__table__
+    # Unordered RETURNING (rows are matched by address): asking for parameter order makes
+    # SQLite fall back to one INSERT per row.
+    inserted = db.session.execute(insert(table).returning(table.c.id, table.c.email), rows)
+    return {email: person_id for person_id, email in inserted}
+
+
+def claim_badge(person_id, now):
+    """An imported guest takes their badge in hand: claimed_at set, in the caller's transaction.
+    Whether this call claimed it (False: claimed already, or no such person). A conditional
+    UPDATE, so of two claims at once exactly one is told it claimed."""
+    return db.session.execute(
+        update(Person).where(Person.id == person_id, Person.claimed_at.is_(None)).values(claimed_at=now)
+        .returning(Person.id).execution_options(synchronize_session="fetch")).first() is not None

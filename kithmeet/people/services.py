@@ -76,7 +76,8 @@ def _person_by_nonce(nonce):
     return person, person is not None and person.created_at > utcnow() - NONCE_WINDOW
 
 
-def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
+def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None, via="join", entry_code=None,
+               also=None):
     """Create or update a profile and check in at the event, all or nothing.
 
     `nonce` is the join form's one-time id, honoured only when it is the one this browser
@@ -87,12 +88,19 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
     nobody holds it (unconfirmed until an e-mailed link to it is opened). A new person whose
     address is already someone's identity is refused with "email_known": joining never makes
     a second person for one address; the page offers that address a sign-in link instead.
-    Raises DomainError: event_not_open, event_closed, removed_from_series, name_required,
-    too_long, bad_contact, control_characters, bad_email, email_known.
+    `via` is where the check-in happened (events.services.check_in): the door kiosk says "kiosk".
+    `also(person)` adds the caller's own writes to the join's transaction (the kiosk's audit
+    entry): join_event settles a double-sent form itself, so it cannot join a caller's.
+    Raises DomainError: event_not_open, event_closed, removed_from_series, hidden_from_event,
+    name_required, too_long, bad_contact, control_characters, bad_email, email_known; and who may
+    join (events.join_policy: `entry_code` is what was typed where the event asks for the announced
+    code; the guest list is matched by the e-mail identity): bad_entry_code, too_many_guesses,
+    not_on_guest_list, event_full.
     """
     events.ensure_joinable(event)
     if person is not None:
         events.ensure_not_removed(person.id, event)  # check_in refuses too; this says so before any write
+        events.ensure_not_hidden(person.id, event)
     profile = profile.cleaned()
     address = checked_email(profile.contacts.get("email"))
     nonce = nonce if nonce and nonce == issued_nonce else None
@@ -123,9 +131,11 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None):
             if new:
                 signals.person_joined.send(current_app._get_current_object(), person_id=person.id,
                                            event_id=event.id)
-            events.check_in(person.id, event)
+            events.check_in(person.id, event, via=via, entry_code=entry_code, email=person.email)
             changelog.record("person.joined" if new else "person.updated", changelog.person(person),
                              event=event.id)
+            if also is not None:
+                also(person)
     except DomainError as error:
         lost_race = error.code in ("conflict", "email_taken")
         earlier, recent = _person_by_nonce(nonce) if lost_race else (None, False)

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..auth import current_person, person_required, sign_in_person, sign_out_person
 from ..errors import DomainError, wants_json
+from ..events import join_policy
 from ..events import services as events
 from ..formtools import coded
 from ..redirects import safe_next
@@ -23,6 +24,7 @@ def join_lowercase(code):
 
 
 JOIN_EMAIL_ERRORS = {"bad_email", "email_known", "email_taken"}
+ENTRY_CODE_ERRORS = {"bad_entry_code", "too_many_guesses"}
 
 
 @bp.route("/J/<code>", methods=["GET", "POST"])
@@ -38,21 +40,29 @@ def join(code):
             raise
         return render_template("people/join_closed.html", event=event, person=person, error=error), error.status
     next_path = request.args.get("next", "")
-    form = profile_form(event.prompt_labels, person=person)
+    # Someone already checked in is back in without the code (events.services.check_in).
+    ask_code = event.join_policy == "code" and not (person and events.is_checked_in(person.id, event.id))
+    form = profile_form(event.prompt_labels, person=person, ask_code=ask_code)
     if request.method == "GET":
         # The nonce is honoured only from the browser it was given to: it must not sign anyone in elsewhere.
         form.nonce.data = session["join_nonce"] = uuid.uuid4().hex
         if person is not None:
             try:  # said before they fill the form in, in the words the join itself would refuse with
                 events.ensure_not_removed(person.id, event)
+                events.ensure_not_hidden(person.id, event)
             except DomainError as error:
                 form.form_errors.append(coded(error.code, error.message))
+        if join_policy.is_full(event, person.id if person else None):  # before the form is filled in
+            form.form_errors.append(coded("event_full", join_policy.full(event).message))
     if form.validate_on_submit():
         try:
             joined = services.join_event(event, form.profile(), person=person, nonce=form.nonce.data,
-                                         issued_nonce=session.get("join_nonce"))
+                                         issued_nonce=session.get("join_nonce"),
+                                         entry_code=form.entry_code.data if ask_code else None)
         except DomainError as error:
-            if error.code in JOIN_EMAIL_ERRORS:  # beside the field; email_known also offers a sign-in link there
+            if ask_code and error.code in ENTRY_CODE_ERRORS:
+                form.entry_code.errors = [*form.entry_code.errors, coded(error.code, error.message)]
+            elif error.code in JOIN_EMAIL_ERRORS:  # beside the field; email_known also offers a sign-in link there
                 form.email.errors = [*form.email.errors, coded(error.code, error.message)]
             else:
                 form.form_errors.append(coded(error.code, error.message))
@@ -69,7 +79,9 @@ def join(code):
 @person_required
 def badge():
     person = current_person()
-    return render_template("people/badge.html", person=person, code=grouped(person.badge_token))
+    # Branded as the event where the badge is in use tonight, if any (events/branding.py).
+    return render_template("people/badge.html", person=person, code=grouped(person.badge_token),
+                           event=events.open_event_or_none(person.id))
 
 
 # The service's refusals that belong to one field; any other is shown above the form.

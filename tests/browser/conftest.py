@@ -170,6 +170,22 @@ def seed(live_server):
                 notes.edit(editor, connection.public_id, talked_about=text,
                            talked_about_fingerprint=notes.fingerprint(seen))
 
+        @staticmethod
+        def guest(event_public_id, name, email):
+            """An imported guest of the event's series, not yet claimed; returns their badge token."""
+            from kithmeet.guests import services as guests
+            from kithmeet.people.models import Person
+
+            with app.app_context():
+                from kithmeet.events.models import Event
+
+                event = db.session.scalar(select(Event).where(Event.public_id == event_public_id))
+                organizer = db.session.get(Organizer, event.series.organizer_id)
+                pending = guests.upload(organizer, event.series.public_id, "guests.csv",
+                                        f"Name,Email\n{name},{email}\n".encode())
+                guests.run_import(organizer, pending.public_id, {"name": 0, "email": 1})
+                return db.session.scalar(select(Person.badge_token).where(Person.email == email))
+
     return Seed
 
 

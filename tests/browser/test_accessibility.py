@@ -2,6 +2,7 @@
 320 px wide screen: the width at which WCAG 2.1's reflow criterion (1.4.10) asks content to
 need no sideways scrolling."""
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -119,6 +120,61 @@ def organizer_poster(page, base, seed):
     expect(page.locator(LOOPBACK_NOTICE)).to_be_hidden()
     expect(page.locator(".poster-link")).to_be_visible()
     page.emulate_media(media="screen")
+
+
+def _small_png():
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (120, 60), (13, 107, 99, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def organizer_branding(page, base, seed):
+    public_id, _ = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Branding").click()
+    page.get_by_label("Accent colour").fill("#ffcc00")  # near-black text on it
+    page.get_by_label("Logo").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": _small_png()})
+    page.get_by_role("button", name="Save branding").click()
+    page.wait_for_url(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Branding").click()
+    page.get_by_label("Accent colour").fill("#808080")
+    page.get_by_role("button", name="Save branding").click()  # refused: its error beside the field
+    expect(page.locator("#accent_color-error")).to_have_attribute("data-code", "low_contrast")
+
+
+def join_branded_with_code(page, base, seed):
+    """The join page of an event with a logo, a dark accent and a code to type, after a wrong code."""
+    public_id, code = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}/branding")
+    page.get_by_label("Accent colour").fill("#5b2a86")  # white text on it
+    page.get_by_label("Logo").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": _small_png()})
+    page.get_by_role("button", name="Save branding").click()
+    page.goto(f"{base}/organizer/events/{public_id}/edit")
+    page.get_by_label("A code announced at the venue").check()
+    page.get_by_label("Code announced at the venue", exact=True).fill("PIZZA-42")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".entry-code")).to_have_text("PIZZA-42")
+    page.goto(f"{base}/J/{code}")
+    page.get_by_label("Code for tonight").fill("PIZZA-41")
+    page.get_by_label("Your name").fill("Ada Okafor")
+    page.get_by_role("button", name="Get my badge").click()
+    expect(page.locator("#entry_code-error")).to_have_attribute("data-code", "bad_entry_code")
+    expect(page.get_by_label("Your name")).to_have_value("Ada Okafor")
+
+
+def organizer_badge_sheets(page, base, seed):
+    public_id, code = seed.event()
+    seed.person(code, "Ada Okafor")
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Print badges").click()
+    expect(page.get_by_label("Badge stock").first).to_be_visible()
 
 
 def organizer_new_event(page, base, seed):
@@ -370,6 +426,25 @@ def organizer_series_settings(page, base, seed):
     expect(page.locator('[data-code="bad_retention"]')).to_be_visible()
 
 
+def organizer_series_page(page, base, seed):
+    """A series' page, reached from the dashboard, with its events and links."""
+    seed.event()
+    sign_in_organizer(page, base)
+    page.locator("#series-heading ~ ul").get_by_role("link", name="Thursday Gathering", exact=True).click()
+    expect(page.get_by_role("link", name="Next event in Thursday Gathering")).to_be_visible()
+
+
+def organizer_next_event(page, base, seed):
+    """The next event's form, with the error an empty date shows beside the field."""
+    public_id, _ = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Next event in this series").click()
+    page.get_by_label("Date and time").fill("")
+    page.get_by_role("button", name="Make the draft").click()
+    expect(page.locator("#starts_at-error")).to_have_count(1)
+
+
 def organizer_account(page, base, seed):
     seed.event()
     sign_in_organizer(page, base)
@@ -529,13 +604,210 @@ def unsubscribe(page, base, seed):
     expect(page.locator('[data-state="unsubscribed"]')).to_have_count(1)
 
 
+GUEST_LIST = Path(__file__).parent.parent / "data" / "eventbrite_attendees.csv"
+
+
+def guests_upload(page, base, seed):
+    """The upload page, with the error an empty file shows."""
+    public_id, _ = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Import a guest list").click()
+    page.get_by_label("Guest list (CSV or TSV)").set_input_files(
+        files=[{"name": "empty.csv", "mimeType": "text/csv", "buffer": b""}])
+    page.get_by_role("button", name="Upload and check the columns").click()
+    expect(page.locator('#file-error[data-code="empty_file"]')).to_be_visible()
+
+
+def guests_mapping(page, base, seed):
+    """The mapping page with its preview, after an Eventbrite export is uploaded."""
+    public_id, _ = seed.event()
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Import a guest list").click()
+    page.get_by_label("Guest list (CSV or TSV)").set_input_files(GUEST_LIST)
+    page.get_by_role("button", name="Upload and check the columns").click()
+    expect(page.locator('[data-platform="Eventbrite"]')).to_be_visible()
+
+
+def guests_report(page, base, seed):
+    """The per-row report after the import."""
+    guests_mapping(page, base, seed)
+    page.get_by_role("button", name="Import 4 rows").click()
+    expect(page.locator('[data-count="added"]')).to_have_text("3")
+
+
+def public_card_unclaimed(page, base, seed):
+    """An imported guest's badge, scanned by someone not signed in: "Is this you?"."""
+    public_id, _ = seed.event()
+    token = seed.guest(public_id, "Ada Okafor", "ada@example.org")
+    page.goto(f"{base}/B/{token}")
+    expect(page.locator('[data-state="unclaimed"]')).to_be_visible()
+
+
+def _night(seed):
+    """An open event where three people joined and connected in a ring; returns its public id."""
+    public_id, code = seed.event()
+    tokens = [seed.person(code, name, headline="Data engineer")[0] for name in ("Ada Okafor", "Bo Lind", "Cy Ndiaye")]
+    for scanner, target in zip(tokens, tokens[1:] + tokens[:1]):
+        seed.connect(scanner, target)
+    return public_id
+
+
+def organizer_live(page, base, seed):
+    """The live dashboard, reached from the event page, with the chart's table open."""
+    public_id = _night(seed)
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Live dashboard").click()
+    expect(page.locator('[data-live="connections"]')).to_have_text("3")
+    page.get_by_text("The chart as a table").click()
+    expect(page.locator(".live-web circle")).to_have_count(0)  # three people: under one batch of the web
+
+
+def organizer_live_projector(page, base, seed):
+    public_id = _night(seed)
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}/live")
+    page.get_by_role("link", name="Projector view").click()
+    expect(page.locator(".projector-big")).to_contain_text("3 connections made tonight")
+
+
+def organizer_attendees(page, base, seed):
+    """The attendee list, reached from the event page, after a search."""
+    public_id = _night(seed)
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("link", name="Attendees").click()
+    page.get_by_label("Search by name or headline").fill("engineer")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".attendee")).to_have_count(3)
+
+
+def organizer_attendee_hide(page, base, seed):
+    """Hiding someone: the confirmation page, with the error an unticked box shows."""
+    public_id = _night(seed)
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}/attendees")
+    page.get_by_role("link", name="Hide from this event: Bo Lind").click()
+    page.get_by_role("button", name="Hide from this event").click()
+    expect(page.locator('#confirm-error[data-code="confirm_required"]')).to_be_visible()
+
+
+def _invite_link(page, base, role="Door volunteer"):
+    """Sign in as the owner and make an invite link on the members page; returns the link."""
+    sign_in_organizer(page, base)
+    page.get_by_role("link", name="Members of Thursday Gathering").click()
+    page.get_by_label("Invite as").select_option(label=role)
+    page.get_by_role("button", name="Make an invite link").click()
+    return page.get_by_label("Invite link").input_value()
+
+
+def organizer_members(page, base, seed):
+    """Who helps run a series, with a new invite link shown once and the invite waiting."""
+    seed.event()
+    _invite_link(page, base)
+    expect(page.locator('[data-state="invite-made"]')).to_be_visible()
+    expect(page.locator("[data-invite]")).to_have_count(1)
+
+
+def organizer_leave_series(page, base, seed):
+    """Leaving a series: the confirmation page."""
+    seed.event()
+    sign_in_organizer(page, base)
+    page.get_by_role("link", name="Leave Thursday Gathering").click()
+    expect(page.get_by_role("button", name="Leave the series")).to_be_visible()
+
+
+def organizer_invite(page, base, seed):
+    """An invite link opened by someone without an account: series, role, and the account form."""
+    seed.event()
+    link = _invite_link(page, base)
+    page.goto(base + "/organizer/")
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(link)
+    expect(page.get_by_label("Choose a password")).to_be_visible()
+
+
+# The door kiosk (organizer/kiosk_views.py), on a tablet turned narrow.
+
+def _kiosk(page, base, seed, guests=()):
+    public_id, _ = seed.event()
+    for name, email in guests:
+        seed.guest(public_id, name, email)
+    sign_in_organizer(page, base)
+    page.goto(f"{base}/organizer/events/{public_id}")
+    page.get_by_role("button", name="Turn this browser into the door kiosk").click()
+    page.wait_for_url(base + "/kiosk")
+
+
+def kiosk_start(page, base, seed):
+    _kiosk(page, base, seed)
+
+
+def kiosk_search(page, base, seed):
+    """Two guests whose names both match: the list to tap."""
+    _kiosk(page, base, seed, guests=[("Sam Lee", "sam1@example.org"), ("Sam Leeds", "sam2@example.org")])
+    page.get_by_role("link", name="I registered").click()
+    page.get_by_label("Your name").fill("sam")
+    expect(page.locator('[data-state="kiosk-matches"] li')).to_have_count(2)
+
+
+def kiosk_new(page, base, seed):
+    """With the errors an empty name and a mistyped address show."""
+    _kiosk(page, base, seed)
+    page.get_by_role("link", name="I'm new here").click()
+    page.get_by_label("Email (optional)").fill("not an address")
+    page.get_by_role("button", name="Check me in").click()
+    expect(page.locator("#name-error")).to_have_count(1)
+
+
+def kiosk_handoff(page, base, seed):
+    _kiosk(page, base, seed, guests=[("Ada Okafor", "ada@example.org")])
+    page.get_by_role("link", name="I registered").click()
+    page.get_by_label("Your name").fill("ada")
+    page.get_by_role("button", name="Ada Okafor").click()
+    page.wait_for_url(base + "/kiosk/welcome")
+
+
+def _leave_kiosk(page):
+    page.get_by_role("link", name="Staff").click()
+    page.get_by_label("Organizer password").fill(ORGANIZER_PASSWORD)
+    page.get_by_role("button", name="Close the kiosk").click()
+
+
+def kiosk_leave(page, base, seed):
+    """With the error a wrong password shows."""
+    _kiosk(page, base, seed)
+    page.get_by_role("link", name="Staff").click()
+    page.get_by_label("Organizer password").fill("not the password")
+    page.get_by_role("button", name="Close the kiosk").click()
+    expect(page.locator('[data-code="bad_password"]')).to_be_visible()
+
+
+def kiosk_signin(page, base, seed):
+    """The hand-off QR's link, opened (after the kiosk is closed): whose it is, and Continue."""
+    from .test_kiosk import qr_link
+
+    kiosk_handoff(page, base, seed)
+    link = qr_link(page)
+    page.goto(base + "/kiosk")
+    _leave_kiosk(page)
+    page.goto(link)
+    expect(page.get_by_role("button", name="Continue as Ada Okafor")).to_be_visible()
+
+
 PAGES = [home_visitor, home_attendee, organizer_setup, organizer_login, organizer_dashboard, organizer_event,
-         organizer_new_event, organizer_edit_event, organizer_close_event, organizer_delete_draft, organizer_poster, join, badge, scan, signin_switching, scan_connected, scan_memory, public_card, own_badge, followup,
+         organizer_new_event, organizer_edit_event, organizer_branding, join_branded_with_code, organizer_close_event, organizer_delete_draft, organizer_poster, join, badge, scan, signin_switching, scan_connected, scan_memory, public_card, own_badge, followup,
          reconnect_today, reconnect_draft,
          followup_connection, followup_conflict, organizer_account, organizer_change_password, organizer_two_factor_setup,
          organizer_recovery_codes, organizer_login_code, organizer_two_factor_off, organizer_activity,
-         signin_by_email, signin_by_email_sent, signin_by_email_released, join_email_known, account, account_delete, edit_profile, organizer_series_settings, connections_review, followup_states, report_form,
-         organizer_reports, unsubscribe, mail_choices]
+         signin_by_email, signin_by_email_sent, signin_by_email_released, join_email_known, account, account_delete, edit_profile, organizer_series_settings, organizer_series_page, organizer_next_event, connections_review, followup_states, report_form,
+         organizer_reports, unsubscribe, mail_choices,
+         guests_upload, guests_mapping, guests_report, public_card_unclaimed, organizer_badge_sheets,
+         organizer_live, organizer_live_projector, organizer_attendees, organizer_attendee_hide,
+         organizer_members, organizer_leave_series, organizer_invite,
+         kiosk_start, kiosk_search, kiosk_new, kiosk_handoff, kiosk_leave, kiosk_signin]
 
 
 @pytest.mark.browser

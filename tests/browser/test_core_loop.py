@@ -55,7 +55,7 @@ def test_organizer_opens_event_and_two_attendees_connect(live_server, new_contex
     organizer.get_by_label("Series").fill("Thursday Gathering")
     organizer.get_by_label("Event name").fill("November meetup")
     organizer.get_by_label("Date and time").fill("2026-11-26T19:00")
-    organizer.get_by_label("Venue").fill("The Corner Café, upstairs")
+    organizer.get_by_label("Venue", exact=True).fill("The Corner Café, upstairs")
     organizer.get_by_label("Description").fill("Lightning talks, then people to meet.")
     for number, prompt in enumerate(("Ask me about", "I can help with", "I'm looking for"), start=1):
         expect(organizer.get_by_label(f"Prompt {number}")).to_have_value(prompt)
