@@ -51,6 +51,8 @@ MAX_BUCKETS = 32
 # The web and the chart are drawn in these viewBox units (the SVG scales to its box).
 WEB_SIZE = 1000
 CHART_WIDTH, CHART_HEIGHT = 640, 240
+# Bars are at least this narrow (three hours' worth): the first quarter hour is one bar, not a wall.
+MIN_SLOTS = 12
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ def _bars(event, connection):
     first = max(0, min(starts))
     counts = [counted.get(index, 0) for index in range(first, MAX_BUCKETS)]
     top = max(counts) or 1
-    width = CHART_WIDTH / len(counts)
+    width = CHART_WIDTH / max(len(counts), MIN_SLOTS)
     zone = event.series.time_zone
     return tuple(Bar(label=timezones.to_local(window + BUCKET * (first + i), zone).strftime("%H:%M"), count=n,
                      x=round(i * width + width * 0.1, 1), y=round(CHART_HEIGHT - CHART_HEIGHT * n / top, 1),

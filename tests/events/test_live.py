@@ -164,6 +164,9 @@ def test_connections_per_quarter_hour_in_the_series_zone(organizer, make_person)
                                                          ("20:00", 0)]
     tallest = max(bars, key=lambda bar: bar.count)
     assert tallest.height == live.CHART_HEIGHT and all(bar.y + bar.height == live.CHART_HEIGHT for bar in bars)
+    # Five quarter hours take five slots of twelve: early in the night the bars are not a wall.
+    slot = live.CHART_WIDTH / live.MIN_SLOTS
+    assert all(bar.width <= slot and bar.x + bar.width <= (index + 1) * slot for index, bar in enumerate(bars))
 
 
 def test_a_long_night_shows_its_last_eight_hours(organizer, make_event):
