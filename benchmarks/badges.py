@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kithmeet import create_app  # noqa: E402
-from kithmeet.badges import sheets  # noqa: E402
+from kithmeet.badges import fonts, sheets  # noqa: E402
 from kithmeet.badges.stock import STOCKS  # noqa: E402
 from kithmeet.events import services as events  # noqa: E402
 from kithmeet.extensions import db  # noqa: E402
@@ -51,7 +51,7 @@ def main(count=COUNT):
         with app.app_context():
             from kithmeet.organizer.models import Organizer
             organizer = db.session.get(Organizer, organizer_id)
-            sheets._fonts(sheets._font_dirs())  # the fonts are read once per process, not per sheet
+            fonts.fonts(fonts.font_dirs())  # the fonts are read once per process, not per sheet
             print(f"{count} badges as PDF (target under {TARGET_SECONDS} s):")
             # The first stock works out every QR code; the others reuse them (sheets._matrix), as
             # an organizer printing the same people again does. CPU time beside wall time: on a

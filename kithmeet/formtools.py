@@ -120,3 +120,13 @@ class Form(FlaskForm):
                                                                    "Type them again.")]
                 valid = False
         return valid
+
+
+def allow_upload(blueprint, endpoint, limit):
+    """Let `endpoint` take a body of up to `limit` bytes, past the app's MAX_CONTENT_LENGTH for
+    forms. Set in a url_value_preprocessor because those run before every before_request hook,
+    CSRFProtect's included, which reads the body: a limit set in the view would come too late."""
+    @blueprint.url_value_preprocessor
+    def _allow(matched, _values):
+        if matched == endpoint:
+            request.max_content_length = limit

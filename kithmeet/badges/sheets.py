@@ -9,34 +9,33 @@ first installed font that has them (Noto for other scripts, Symbola for emoji, i
 white as a printer prints them). A character no installed font has is left out, never printed
 as an empty box.
 
+Fonts, and which one draws each character, are fonts.py's.
+
 Who gets a badge: everyone checked in at an event, every guest imported into its series, or one
 person (a reprint at the door); people hidden from the event or removed from the series get none.
 """
 import io
-import logging
-import os
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..errors import DomainError, NotFound
-from ..events import access
+from ..events import access, branding
 from ..events.models import CheckIn, EventRemoval, SeriesRemoval
 from ..extensions import db
 from ..guests import services as guest_list
 from ..guests.models import Guest
 from ..people.models import Person
 from ..tokens import grouped, normalize
+from . import fonts as typefaces
 from . import qr
 from .stock import STOCKS
 
-log = logging.getLogger(__name__)
+FontsMissing = typefaces.FontsMissing
 
 WHO = {"checked_in": "Everyone checked in", "guests": "Everyone on the guest list"}
 MIN_QR = 25.0  # mm across, quiet zone included: phones read it from arm's length
@@ -46,17 +45,6 @@ DEFAULT_ACCENT = "#0d6b63"  # the app's own brand colour (static/css/app.css --b
 INK = (28, 36, 48)
 MUTED = (85, 96, 112)
 
-# Debian's font packages (fonts-dejavu-core, fonts-noto-core, fonts-symbola), which `make run`
-# and `make test` install.
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/noto",
-             "/usr/share/fonts/truetype/ancient-scripts", "/usr/share/fonts/truetype/symbola")
-MAIN_FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
-MONO_FONT = "DejaVuSansMono-Bold.ttf"
-# Searched in this order for what DejaVu lacks: Noto for scripts, then symbols, then emoji.
-FALLBACK_PREFIX = "NotoSans"
-FALLBACK_LAST = ("NotoSansSymbols2-Regular.ttf", "Symbola_hint.ttf", "Symbola.ttf")
-# Invisible joiners and selectors: dropping them when no font has them changes nothing printed.
-_IGNORABLE = {"\u200d", "\u200c", "\ufe0e", "\ufe0f"}
 
 
 @dataclass(frozen=True)
@@ -75,12 +63,6 @@ class Brand:
     logo_png: bytes | None = None
     logo_size: tuple[int, int] = (1, 1)  # width, height in pixels
     accent: str = ""
-
-
-class FontsMissing(DomainError):
-    def __init__(self, name):
-        super().__init__(f"The badge font {name} is not installed on this server. Whoever runs kithmeet "
-                         "installs it with `make run` (fonts-dejavu-core).", "fonts_missing", status=503)
 
 
 # --- whom to print ---------------------------------------------------------------------------
@@ -167,101 +149,11 @@ def own_badge(person, stock_key):
     return render(stock, [badge_for(person)], brand)
 
 
-# --- fonts ---------------------------------------------------------------------------------
-
-def _font_dirs():
-    return tuple(FONT_DIRS)
-
-
-def _find(filename, dirs):
-    for folder in dirs:
-        path = os.path.join(folder, filename)
-        if os.path.isfile(path):
-            return path
-    return None
-
-
-_coverage_lock = threading.Lock()
-
-
-@lru_cache(maxsize=4)
-def _fonts(dirs):
-    """(main fonts, mono font, [(fallback path, its characters)]), read once per process."""
-    with _coverage_lock:
-        main = {style: _find(name, dirs) for style, name in MAIN_FONTS.items()}
-        mono = _find(MONO_FONT, dirs)
-        for name, path in [*((MAIN_FONTS[s], p) for s, p in main.items()), (MONO_FONT, mono)]:
-            if path is None:
-                raise FontsMissing(name)
-        names = []
-        for folder in dirs:
-            if os.path.isdir(folder):
-                names += sorted(n for n in os.listdir(folder)
-                                if n.startswith(FALLBACK_PREFIX) and n.endswith("-Bold.ttf")
-                                and "Mono" not in n and "Display" not in n and n != "NotoSans-Bold.ttf")
-        names += FALLBACK_LAST
-        fallbacks, seen = [], set()
-        for name in names:
-            path = _find(name, dirs)
-            if path and name not in seen:
-                seen.add(name)
-                fallbacks.append((path, frozenset(_cmap(path))))
-        return main, frozenset(_cmap(main["B"])) | frozenset(_cmap(main[""])), mono, fallbacks
-
-
-def _cmap(path):
-    font = TTFont(path, lazy=True)
-    try:
-        return font.getBestCmap().keys()
-    finally:
-        font.close()
-
-
-def _plan_fonts(texts, fonts):
-    """Which fallback fonts these texts need, and the texts with what no font has left out."""
-    _main, covered, _mono, fallbacks = fonts
-    needed, dropped, out = [], 0, []
-    for text in texts:
-        kept = []
-        for char in text:
-            point = ord(char)
-            if point in covered or char in (" ",):
-                kept.append(char)
-                continue
-            holder = next((path for path, chars in fallbacks if point in chars), None)
-            if holder is None:
-                if char not in _IGNORABLE and unicodedata.category(char) not in ("Mn", "Cf"):
-                    dropped += 1
-                continue
-            if holder not in needed:
-                needed.append(holder)
-            kept.append(char)
-        out.append("".join(kept))
-    if dropped:
-        # Counts only: badge text is personal.
-        log.warning("badge sheets: %d character(s) no installed font has were left out", dropped)
-    return needed, out
-
-
 # --- drawing -------------------------------------------------------------------------------
 
 def _rgb(colour):
     colour = (colour or DEFAULT_ACCENT).lstrip("#")
     return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
-
-
-def _luminance(rgb):
-    def channel(value):
-        value /= 255
-        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _text_on(rgb):
-    """White or black, whichever reads better on the accent (the higher contrast ratio)."""
-    lum = _luminance(rgb)
-    return (255, 255, 255) if (1.05 / (lum + 0.05)) >= ((lum + 0.05) / 0.05) else (0, 0, 0)
 
 
 def _needs_shaping(text):
@@ -401,7 +293,7 @@ def _draw(pdf, stock, badge, brand, texts, x0, y0, logo):
         pdf.image(data, x=text_x, y=y0 + m + (band - logo_h) / 2, w=logo_w, h=logo_h)
         text_x += logo_w + 2
     pdf.fitted(series_name, text_x, y0 + m, x0 + w - m - 2 - text_x, band, style="B",
-               max_pt=band * 1.5, min_pt=5, colour=_text_on(accent))
+               max_pt=band * 1.5, min_pt=5, colour=_rgb(branding.text_on(brand.accent or DEFAULT_ACCENT)))
     q = _qr_size(stock)
     code = grouped(badge.code)
     if w > h:  # wide: words on the left, the code on the right
@@ -431,11 +323,11 @@ def _draw(pdf, stock, badge, brand, texts, x0, y0, logo):
 
 def render(stock, badges, brand):
     """The PDF (bytes) of `badges` laid out on `stock`, a new page whenever a sheet is full."""
-    fonts = _fonts(_font_dirs())
+    fonts = typefaces.fonts(typefaces.font_dirs())
     texts = []
     for badge in badges:
         texts += [badge.name, badge.pronouns, badge.prompt, badge.answer]
-    needed, cleaned = _plan_fonts([*texts, brand.series_name], fonts)
+    needed, cleaned = typefaces.plan_fonts([*texts, brand.series_name], fonts)
     pdf = _Sheet(stock, fonts, needed)
     logo = None
     if brand.logo_png:

@@ -37,8 +37,7 @@ def where_to_connect(scanner, target):
     A block is not a refusal here: a blocked scanner is never told (consent.on_rescan).
     """
     event = events.require_open_event(scanner.id)
-    events.ensure_not_removed(scanner.id, event)
-    events.ensure_not_hidden(scanner.id, event)
+    events.ensure_not_excluded(scanner.id, event)
     if events.is_hidden(target.id, event.id):
         # Taken off this event by its organizers: to the scanner they are simply not here.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here.",
@@ -75,8 +74,7 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
         # The same scan sent again (a retry, a back button, a sync after the event closed):
         # record nothing new but its words. add_from_scan works out both merges before it
         # writes either, so there is nothing to check ahead of it here.
-        events.ensure_not_removed(scanner.id, db.session.get(Event, earlier.event_id))
-        events.ensure_not_hidden(scanner.id, db.session.get(Event, earlier.event_id))
+        events.ensure_not_excluded(scanner.id, db.session.get(Event, earlier.event_id))
         with transaction():
             notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
             changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)

@@ -126,7 +126,7 @@ def _person_for_key(event, key):
 
 def hide(organizer, public_id, key):
     """Take a person off one of the organizer's events: off its list and its CSV, and their badge
-    stops checking in and connecting there (events.services.ensure_not_hidden). Their check-in
+    stops checking in and connecting there (events.services.ensure_not_excluded). Their check-in
     and the connections they made stay, and so do other events. Raises NotFound unknown_event
     or unknown_attendee, or DomainError role_too_low."""
     event = access.event_for(organizer, public_id, "organizer")

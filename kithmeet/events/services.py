@@ -221,8 +221,7 @@ def check_in(person_id, event, via="join", *, entry_code=None, email=None):
     applies to every way in. Raises DomainError: event_not_open, event_closed, removed_from_series,
     hidden_from_event, bad_entry_code, too_many_guesses, not_on_guest_list, event_full."""
     ensure_joinable(event)
-    ensure_not_removed(person_id, event)
-    ensure_not_hidden(person_id, event)
+    ensure_not_excluded(person_id, event)
     if via == "join" and event.join_policy != "open" and not is_checked_in(person_id, event.id):
         policies.ensure_may_join(event, entry_code=entry_code, email=email)
     if policies.take_place(event, person_id, via):
@@ -272,13 +271,6 @@ def removed_from_series(series_id, person_ids):
         SeriesRemoval.series_id == series_id, SeriesRemoval.person_id.in_(set(person_ids)))))
 
 
-def ensure_not_removed(person_id, event):
-    """Refuse (removed_from_series) a person the organizers removed from this event's series."""
-    if is_removed_from_series(person_id, event.series_id):
-        raise DomainError(f"The organizers of {event.series.name} have removed you from their events, so you "
-                          "can't join or connect here.", "removed_from_series")
-
-
 # Hiding from one event (events/attendees.py writes event_removal): the person is off that event's
 # lists, and their badge stops checking in and connecting there; other events are untouched.
 
@@ -287,9 +279,18 @@ def is_hidden(person_id, event_id):
         EventRemoval.event_id == event_id, EventRemoval.person_id == person_id)) is not None
 
 
-def ensure_not_hidden(person_id, event):
-    """Refuse (hidden_from_event) a person the organizers took off this event."""
-    if is_hidden(person_id, event.id):
+def ensure_not_excluded(person_id, event):
+    """Refuse a person the organizers removed from this event's series (removed_from_series) or
+    took off this event (hidden_from_event): one query, asked on every check-in and scan."""
+    removed, hidden = db.session.execute(select(
+        select(SeriesRemoval.id).where(SeriesRemoval.series_id == event.series_id,
+                                       SeriesRemoval.person_id == person_id).exists(),
+        select(EventRemoval.id).where(EventRemoval.event_id == event.id,
+                                      EventRemoval.person_id == person_id).exists())).one()
+    if removed:
+        raise DomainError(f"The organizers of {event.series.name} have removed you from their events, so you "
+                          "can't join or connect here.", "removed_from_series")
+    if hidden:
         raise DomainError(f"The organizers of {event.name} have taken you off this event, so you can't check in "
                           "or connect here.", "hidden_from_event")
 
@@ -302,7 +303,7 @@ def is_checked_in(person_id, event_id):
 def remove_from_series(organizer, series_id, person_id):
     """Keep a person away from every event of the organizer's series: their check-ins at its events
     that have not closed are deleted, and joining, checking in or scanning there is refused from
-    now on (`ensure_not_removed`). Closed events keep their history. Returns whether this call
+    now on (`ensure_not_excluded`). Closed events keep their history. Returns whether this call
     removed them (a repeat changes nothing). Raises NotFound unknown_series for a series that is
     not the organizer's."""
     series = access.series_by_id_for(organizer, series_id)

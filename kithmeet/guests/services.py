@@ -13,10 +13,8 @@ their printed badge's scan page (`request_claim_link`), or at the door kiosk (`c
 """
 import json
 import os
-import tempfile
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -33,6 +31,7 @@ from ..people import services as people
 from ..people.models import Person
 from ..people.profile import LIMITS
 from . import parsing
+from . import progress as import_progress
 from .models import Guest, GuestImport
 
 CHUNK = 500  # addresses per IN (...) lookup, well under SQLite's bound-parameter limit
@@ -56,11 +55,6 @@ EXISTING_REASONS = {
     "has_profile": "Already came to this series: added to the guest list",
 }
 
-# Rows decided so far by an import that is running: the progress the mapping page polls. The
-# import's own transaction is invisible to other connections until it commits, and on SQLite
-# another connection could not even write while it runs, so the count is a small file in the
-# instance folder, which every worker of this machine reads (the poll may reach any of them).
-PROGRESS_FOLDER = "import-progress"
 
 
 def is_guest(series_id, email):
@@ -176,37 +170,7 @@ def progress(organizer, public_id):
     found = import_for(organizer, public_id)
     if found.status == "done":
         return found.total_rows, found.total_rows
-    return min(_read_progress(found.public_id), found.total_rows), found.total_rows
-
-
-def _read_progress(public_id):
-    try:
-        with open(_progress_path(public_id), encoding="ascii") as handle:
-            return int(handle.read(20) or 0)
-    except (FileNotFoundError, ValueError):
-        return 0
-
-
-def _progress_path(public_id):
-    # public_id comes from the import row, never from the request: a token of the code alphabet.
-    return os.path.join(current_app.instance_path, PROGRESS_FOLDER, public_id)
-
-
-def _tell(public_id, done, total):
-    """Write the count aside and rename it into place, so a reader never sees half a number."""
-    folder = os.path.dirname(_progress_path(public_id))
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".new-")
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(str(done))
-    os.replace(temporary, _progress_path(public_id))
-
-
-def _forget_progress(public_id):
-    try:
-        os.unlink(_progress_path(public_id))
-    except FileNotFoundError:
-        pass
+    return min(import_progress.read(found.public_id), found.total_rows), found.total_rows
 
 
 def _decide(table, mapping, public_id):
@@ -216,7 +180,7 @@ def _decide(table, mapping, public_id):
     columns, total = len(table.header), len(table.rows)
     for done, (row, cells) in enumerate(table.rows, start=1):
         if done % CHUNK == 0:
-            _tell(public_id, done // 2, total)  # deciding is the first half of the work
+            import_progress.tell(public_id, done // 2)  # deciding is the first half of the work
         if len(cells) > columns and any(extra.strip() for extra in cells[columns:]):
             report.append({"row": row, "outcome": "skipped", "reason": "broken_row"})
             continue
@@ -295,11 +259,11 @@ def run_import(organizer, public_id, mapping):
     table = parsing.read(pending.data)
     mapping = parsing.check_mapping(mapping, len(table.header))
     total = len(table.rows)
-    _tell(pending.public_id, 0, total)
+    import_progress.tell(pending.public_id, 0)
     try:
         return _import(organizer, pending, table, mapping, total)
     finally:
-        _forget_progress(pending.public_id)
+        import_progress.forget(pending.public_id)
 
 
 def _import(organizer, pending, table, mapping, total):
@@ -332,11 +296,11 @@ def _import(organizer, pending, table, mapping, total):
             else:
                 report.append({"row": row, "outcome": "added", "reason": ""})
                 new_people.append({"name": name, "headline": headline, "email": address})
-        _tell(pending.public_id, total // 2, total)
+        import_progress.tell(pending.public_id, total // 2)
         made = {}
         for number, chunk in enumerate(_chunks(new_people), start=1):
             made.update(identity.add_unclaimed(chunk))
-            _tell(pending.public_id, min(total, total // 2 + number * CHUNK // 2), total)
+            import_progress.tell(pending.public_id, min(total, total // 2 + number * CHUNK // 2))
         guests.extend((person["email"], made[person["email"]]) for person in new_people)
         if guests:
             db.session.execute(insert(Guest), [

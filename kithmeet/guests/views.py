@@ -5,7 +5,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from .. import ratelimits
 from ..auth import current_organizer, organizer_required
 from ..errors import DomainError
-from ..formtools import coded
+from ..formtools import allow_upload, coded
 from . import parsing, services
 from .forms import MappingForm, UploadForm
 
@@ -25,12 +25,7 @@ def claimable(person):
     return services.claimable(person)
 
 
-@bp.url_value_preprocessor
-def _upload_limit(endpoint, _values):
-    # Runs before every before_request hook, CSRFProtect's included, which reads the body: a
-    # limit set in the view would come too late.
-    if endpoint == "guests.upload":
-        request.max_content_length = UPLOAD_LIMIT
+allow_upload(bp, "guests.upload", UPLOAD_LIMIT)
 
 
 @bp.route("/organizer/series/<series>/guests/import", methods=["GET", "POST"])

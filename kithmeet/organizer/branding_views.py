@@ -1,13 +1,13 @@
 """An event's branding page: its accent colour and logo (events/branding.py).
 
 Registered on the organizer blueprint (imported at the bottom of views.py)."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from ..auth import current_organizer, organizer_required
 from ..errors import DomainError
 from ..events import branding
 from ..events import services as events
-from ..formtools import coded
+from ..formtools import allow_upload, coded
 from .branding_forms import BrandingForm
 from .views import bp
 
@@ -17,11 +17,7 @@ UPLOAD_LIMIT = branding.MAX_LOGO_BYTES + 256 * 1024
 COLOR_ERRORS = {"bad_color", "low_contrast"}
 
 
-@bp.url_value_preprocessor
-def _upload_limit(endpoint, _values):
-    # Before every before_request hook, CSRFProtect's included, which reads the body.
-    if endpoint == "organizer.branding_page":
-        request.max_content_length = UPLOAD_LIMIT
+allow_upload(bp, "organizer.branding_page", UPLOAD_LIMIT)
 
 
 @bp.route("/events/<public_id>/branding", methods=["GET", "POST"])

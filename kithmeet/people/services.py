@@ -99,8 +99,7 @@ def join_event(event, profile, *, person=None, nonce=None, issued_nonce=None, vi
     """
     events.ensure_joinable(event)
     if person is not None:
-        events.ensure_not_removed(person.id, event)  # check_in refuses too; this says so before any write
-        events.ensure_not_hidden(person.id, event)
+        events.ensure_not_excluded(person.id, event)  # check_in refuses too; this says so before any write
     profile = profile.cleaned()
     address = checked_email(profile.contacts.get("email"))
     nonce = nonce if nonce and nonce == issued_nonce else None

@@ -48,8 +48,7 @@ def join(code):
         form.nonce.data = session["join_nonce"] = uuid.uuid4().hex
         if person is not None:
             try:  # said before they fill the form in, in the words the join itself would refuse with
-                events.ensure_not_removed(person.id, event)
-                events.ensure_not_hidden(person.id, event)
+                events.ensure_not_excluded(person.id, event)
             except DomainError as error:
                 form.form_errors.append(coded(error.code, error.message))
         if join_policy.is_full(event, person.id if person else None):  # before the form is filled in

@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kithmeet.badges import sheets, stock
+from kithmeet.badges import fonts, sheets, stock
 from kithmeet.errors import DomainError, NotFound
 from kithmeet.events.models import EventRemoval, SeriesMember, SeriesRemoval
 from kithmeet.extensions import db
@@ -161,7 +161,7 @@ def test_right_to_left_and_emoji_names_print_every_glyph(app, tmp_path, caplog):
                         sheets.Brand("Thursday"))
     # fpdf2 logs any character it had to draw as .notdef (an empty box).
     assert not [r for r in caplog.records if "missing the following glyphs" in r.getMessage()]
-    assert not [r for r in caplog.records if r.name == sheets.log.name]
+    assert not [r for r in caplog.records if r.name == fonts.log.name]
     text = pdf_text(pdf, tmp_path)
     # Read back in reading order: Arabic and Hebrew were laid out right to left.
     for name in ["مرحبا بالعالم", "שלום עולם", "Anna 🎉 Smith", "Dev"]:
@@ -173,7 +173,7 @@ def test_a_character_no_installed_font_has_is_left_out_not_drawn_as_a_box(app, t
     caplog.set_level(logging.WARNING)
     pdf = sheets.render(stock.AVERY_L4785, [badge("Kim \U0001FAE8 Lee")], sheets.Brand("Thursday"))
     assert not [r for r in caplog.records if "missing the following glyphs" in r.getMessage()]
-    assert [r for r in caplog.records if r.name == sheets.log.name]
+    assert [r for r in caplog.records if r.name == fonts.log.name]
     assert "Kim Lee" in " ".join(pdf_text(pdf, tmp_path).split())
 
 
@@ -322,7 +322,7 @@ def test_the_sheet_carries_the_series_name_and_logo(app, tmp_path, make_organize
 
 
 def test_without_its_fonts_the_server_says_so_instead_of_printing(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(sheets, "FONT_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(fonts, "FONT_DIRS", (str(tmp_path),))
     with pytest.raises(DomainError) as error:
         sheets.render(stock.AVERY_L4785, [badge()], sheets.Brand("Thursday"))
     assert error.value.code == "fonts_missing" and error.value.status == 503

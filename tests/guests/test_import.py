@@ -259,9 +259,9 @@ def test_progress_is_told_to_every_worker_and_gone_when_done(app, organizer, eve
     seen, add_unclaimed = [], identity.add_unclaimed
 
     def read_from_another_process(public_id):
-        script = ("import sys; from kithmeet import create_app; from kithmeet.guests import services\n"
+        script = ("import sys; from kithmeet import create_app; from kithmeet.guests import progress\n"
                   "app = create_app({'SECRET_KEY': 'k', 'SQLALCHEMY_DATABASE_URI': 'sqlite://'}, instance_path=sys.argv[1])\n"
-                  "with app.app_context(): print(services._read_progress(sys.argv[2]))")
+                  "with app.app_context(): print(progress.read(sys.argv[2]))")
         return int(subprocess.run([sys.executable, "-c", script, app.instance_path, public_id],
                                   capture_output=True, text=True, check=True).stdout)
 
