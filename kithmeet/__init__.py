@@ -50,6 +50,7 @@ def register_extensions(app):
     from .mail import models as _mail_models  # noqa: F401  (tables the migrations know)
     from .reports import models as _report_models  # noqa: F401  (tables the migrations know)
     from .guests import models as _guest_models  # noqa: F401  (tables the migrations know)
+    from .api import models as _api_models  # noqa: F401  (tables the migrations know)
 
     auth.init_app(app)
     changelog.init_app(app)

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true as sa_true
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false as sa_false, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -84,7 +84,11 @@ class Encounter(db.Model):
 
 
 class Scan(db.Model):
-    """One scan as a device sent it; client_id makes a resent scan record once."""
+    """One scan as a device sent it; client_id makes a resent scan record once.
+
+    An undone scan stays as a tombstone (undone_at set, connection_id NULL once the connection
+    it made is gone), so the same scan replayed from an offline queue records nothing again.
+    """
 
     __tablename__ = "scan"
 
@@ -93,5 +97,13 @@ class Scan(db.Model):
     scanner_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     scanned_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="SET NULL"),
+                                                      index=True)
+    # When the server recorded it, and when the device says it was made (an offline scan syncs later;
+    # the device's clock, never later than created_at).
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
+    scanned_at: Mapped[datetime | None]
+    # What this scan made, so Undo takes back exactly that: the pair's connection, or tonight's encounter.
+    made_connection: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    made_encounter: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    undone_at: Mapped[datetime | None]
