@@ -47,7 +47,8 @@ class SecretFilter(logging.Filter):
 
 # Public by design (a badge image carries only its token): caches may keep these.
 PUBLIC_ENDPOINTS = {"static", "badges.badge_svg", "badges.badge_png", "badges.join_svg",
-                    "badges.event_logo", "badges.brand_css"}
+                    "badges.event_logo", "badges.brand_css",
+                    "offline.manifest", "offline.service_worker"}  # the app's own, the same for everyone
 
 
 def init_app(app):
@@ -61,8 +62,10 @@ def init_app(app):
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        # Badge and sign-in URLs carry secrets; never hand them to another site.
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Badge and sign-in URLs carry secrets; never hand them to another site. Our own site gets
+        # the referrer: over HTTPS the CSRF check requires a same-origin Referer on every post, and
+        # with no-referrer a browser sends none (and an Origin of "null"), refusing every form.
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         # Anything shown to a signed-in person may carry their data (the follow-up list, a
         # prefilled join form, a connected card): no browser or proxy may keep a copy.

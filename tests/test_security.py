@@ -1,4 +1,5 @@
 """CSRF, headers, cookies, rate limits, and organizer authorization."""
+import re
 from datetime import datetime
 
 import pytest
@@ -29,7 +30,31 @@ def test_security_headers(client):
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_forms_post_over_https_with_the_referer_a_browser_sends(tmp_path):
+    """Over HTTPS the CSRF check wants a same-origin Referer. A browser sends one only if the
+    referrer policy lets it; with `no-referrer` every form behind HTTPS was refused as csrf."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite3'}", "SECRET_KEY": "k",
+                      "PUBLIC_URL": "https://meet.example.org", "RATELIMIT_ENABLED": False},
+                     instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    base = "https://meet.example.org"
+    page = client.get("/organizer/login", base_url=base)
+    policy = page.headers["Referrer-Policy"]
+    assert policy == "same-origin"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    form = {"csrf_token": token, "email": "nobody@example.org", "password": "wrong password here"}
+    # What a browser sends under that policy: the page's own address as Referer.
+    answer = client.post("/organizer/login", data=form, base_url=base, headers={"Referer": f"{base}/organizer/login"})
+    assert answer.status_code != 400 or 'data-code="csrf"' not in answer.get_data(as_text=True)
+    assert 'data-code="csrf"' not in answer.get_data(as_text=True)
+    # Without one (what no-referrer gave), the same post is refused: the check is real.
+    refused = client.post("/organizer/login", data=form, base_url=base)
+    assert 'data-code="csrf"' in refused.get_data(as_text=True)
 
 
 def test_no_inline_scripts_or_styles_in_templates():
