@@ -113,13 +113,16 @@ def add_from_scan(connection_id, event_id, scanner_id, talked_about, private_not
     Both merges are worked out before either is written, and each write is a
     compare-and-set: when the other phone's scan changed a line in between, the merge is
     worked out again on the new text, so neither scan's words are lost. Runs in the
-    caller's transaction.
+    caller's transaction. Returns False, writing nothing, when the encounter is gone (an Undo
+    took it back since the caller read the scan).
     """
     for _attempt in range(MERGE_ATTEMPTS):
         encounter, shared, side, own = _scan_merges(connection_id, event_id, scanner_id, talked_about,
                                                     private_note, lock=True)
+        if encounter is None:
+            return False
         if _swap(encounter, "talked_about", shared) and (side is None or _swap(side, "private_note", own)):
-            return
+            return True
     raise DomainError("Many people are writing here at once. Try again in a moment.", "conflict")
 
 

@@ -1,13 +1,15 @@
 """Scans, connections and encounters: the handshake that links two people.
 
-connect() is the one way a connection is made; the scan page calls it now and an
-offline sync or an API can call the same function later. It is safe to repeat and safe
-to race: a pair has one connection, an event one encounter per pair, a client id one scan.
+connect() is the one way a connection is made: the scan page, the in-page scanner and the
+API (an offline queue syncing late among its callers) all call it. It is safe to repeat and
+safe to race: a pair has one connection, an event one encounter per pair, a client id one
+scan. What comes after a scan (its result, Undo, the card) is in scans.py.
 """
 import uuid
+from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import changelog, signals
@@ -27,16 +29,17 @@ def connection_between(person_id, other_id):
         select(Connection).where(Connection.person_a_id == a, Connection.person_b_id == b))
 
 
-def where_to_connect(scanner, target):
-    """(event, existing connection or None) for a scan of `target` by `scanner`, checked without
-    writing: the scanner's open event, which the series' organizers have not removed them from,
-    and the target checked in there too, unless the two met before. Raises DomainError:
+def where_to_connect(scanner, target, at=None):
+    """(event, existing connection or None) for a scan of `target` by `scanner` made at `at`
+    (None: now), checked without writing: the scanner's event at that time
+    (events.event_for_scan), which the series' organizers have not removed them from, and the
+    target checked in there too, unless the two met before. Raises DomainError:
     not_checked_in, event_closed, removed_from_series, hidden_from_event, not_at_event (also for
     a target the organizers took off this event).
 
     A block is not a refusal here: a blocked scanner is never told (consent.on_rescan).
     """
-    event = events.require_open_event(scanner.id)
+    event = events.event_for_scan(scanner.id, at or utcnow())
     events.ensure_not_excluded(scanner.id, event)
     if events.is_hidden(target.id, event.id):
         # Taken off this event by its organizers: to the scanner they are simply not here.
@@ -50,74 +53,151 @@ def where_to_connect(scanner, target):
     return event, existing
 
 
-def connect(scanner, badge_token, *, talked_about="", private_note="", client_id=None):
-    """Connect the scanner with the badge's owner at the scanner's current event.
+def _scan_undone():
+    return DomainError("You undid this scan, so it wasn't added again. Scan the badge again to connect.",
+                       "scan_undone", status=409)
 
-    Returns (connection, created). Everything is checked before anything is written, and
-    the writes are one transaction: the connection, both sides (each side's `touched_at` set
-    to now), tonight's encounter with its own talked-about line, and the scan. Raises
-    DomainError: unknown_badge, revoked_badge, self_scan, too_long, not_checked_in,
-    event_closed, removed_from_series, hidden_from_event, not_at_event.
+
+@dataclass
+class Connected:
+    """What one call of `connect_scan` did: `created` the pair's connection, or `repeat`: the
+    client id was recorded before (by an earlier send, or a racing one), so only words were added."""
+    connection: Connection
+    created: bool
+    repeat: bool
+
+
+def connect(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None):
+    """(connection, created): `connect_scan`, for callers that need not tell a repeat from a first send."""
+    done = connect_scan(scanner, badge_token, talked_about=talked_about, private_note=private_note,
+                        client_id=client_id, scanned_at=scanned_at)
+    return done.connection, done.created
+
+
+def connect_scan(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None):
+    """Connect the scanner with the badge's owner at the event where the scan was made.
+
+    Returns a `Connected`. `scanned_at` is the device's time of the scan (naive UTC;
+    None, or anything later than now, is now): a scan queued offline syncs late and counts at
+    the scanner's event of that time, even one closed since (events.event_for_scan). Everything
+    is checked before anything is written, and the writes are one transaction: the connection,
+    both sides (each side's `touched_at` moved up to the meeting), that event's encounter with
+    its own talked-about line, and the scan, which remembers what it made (`made_connection`,
+    `made_encounter`) for connections.scans.undo. A client id records once, however often and
+    however concurrently it is sent: a repeat adds only its words (`repeat`, not `created`);
+    a repeat of an undone scan writes nothing. Raises DomainError: unknown_badge,
+    revoked_badge, self_scan, too_long, control_characters, not_checked_in, event_closed,
+    removed_from_series, hidden_from_event, not_at_event, scan_undone (409).
     """
     target = people.person_by_badge(badge_token)
     if target.id == scanner.id:
         raise DomainError("That's your own badge. Scan someone else's to connect.", "self_scan")
     talked_about, private_note = notes.clean(talked_about), notes.clean(private_note)
     notes.check_words(talked_about, private_note)
+    now = utcnow()
+    # The device's clock may run ahead: a scan is never recorded as made after it arrived.
+    met_at = min(scanned_at, now) if scanned_at is not None else now
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
     earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
-    if earlier is not None and (earlier.scanner_id, earlier.scanned_id) != (scanner.id, target.id):
-        # Another scan's id (a device's bug, or a copied form): not a resend of this scan,
-        # so its words must not land on that other connection. Record this one on its own.
+    if earlier is not None and not _same_scan(earlier, scanner, target):
         client_id, earlier = uuid.uuid4().hex, None
     if earlier is not None:
-        # The same scan sent again (a retry, a back button, a sync after the event closed):
-        # record nothing new but its words. add_from_scan works out both merges before it
-        # writes either, so there is nothing to check ahead of it here.
-        events.ensure_not_excluded(scanner.id, db.session.get(Event, earlier.event_id))
-        with transaction():
-            notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note)
-            changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
-        return db.session.get(Connection, earlier.connection_id), False
+        return _again(earlier, scanner, talked_about, private_note)
 
-    event, existing = where_to_connect(scanner, target)
-    now = utcnow()
+    event, existing = where_to_connect(scanner, target, met_at)
     a, b = sorted((scanner.id, target.id))
     if existing is not None:  # the rows below are written before the words: measure them first
         notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
     blocked = False
     with transaction():
+        # The client id is claimed first: of identical sends racing, one records the scan and
+        # the others wait for it here (a unique index), then add only their words.
+        scan = {"scanner_id": scanner.id, "scanned_id": target.id, "event_id": event.id, "created_at": now,
+                "scanned_at": met_at}
+        if not insert_if_absent(Scan, {"client_id": client_id, **scan}, ["client_id"]):
+            earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id)
+                                        .execution_options(populate_existing=True))
+            if _same_scan(earlier, scanner, target):
+                return _again(earlier, scanner, talked_about, private_note)
+            client_id = uuid.uuid4().hex
+            insert_if_absent(Scan, {"client_id": client_id, **scan}, ["client_id"])
         created = insert_if_absent(Connection, {"person_a_id": a, "person_b_id": b, "first_event_id": event.id,
-                                                "created_at": now, "last_met_at": now},
+                                                "created_at": met_at, "last_met_at": met_at},
                                    ["person_a_id", "person_b_id"])
         connection = existing or connection_between(a, b)
-        connection.last_met_at = now
+        # A scan that syncs late never moves the pair's latest meeting back.
+        db.session.execute(update(Connection).where(Connection.id == connection.id)
+                           .values(last_met_at=_later(Connection.last_met_at, met_at))
+                           .execution_options(synchronize_session=False))
+        db.session.expire(connection, ["last_met_at"])
         for person in (scanner, target):
             # Each side starts with its person's sharing choice; only the scanner has seen it yet.
             insert_if_absent(ConnectionSide, {"connection_id": connection.id, "person_id": person.id,
                                               "status": "to_follow_up", "private_note": "", "updated_at": now,
-                                              "shares_contacts": person.share_on_connect,
+                                              "touched_at": met_at, "shares_contacts": person.share_on_connect,
                                               "acknowledged_at": now if person is scanner else None},
                              ["connection_id", "person_id"])
         # A meeting touches both sides: reconnect today (followup/reconnect.py) starts from the
         # longest untouched, and someone met tonight is not among them.
         db.session.execute(update(ConnectionSide).where(ConnectionSide.connection_id == connection.id)
-                           .values(touched_at=now).execution_options(synchronize_session=False))
+                           .values(touched_at=_later(ConnectionSide.touched_at, met_at))
+                           .execution_options(synchronize_session=False))
         if not created:
             blocked = consent.on_rescan(connection.id, scanner, target.id, now)
-        insert_if_absent(Encounter, {"connection_id": connection.id, "event_id": event.id, "talked_about": "",
-                                     "created_at": now, "updated_at": now},
-                         ["connection_id", "event_id"])
+        made_encounter = insert_if_absent(Encounter, {"connection_id": connection.id, "event_id": event.id,
+                                                      "talked_about": "", "created_at": met_at, "updated_at": now},
+                                          ["connection_id", "event_id"])
         notes.add_from_scan(connection.id, event.id, scanner.id, talked_about, private_note)
-        insert_if_absent(Scan, {"client_id": client_id, "scanner_id": scanner.id, "scanned_id": target.id,
-                                "event_id": event.id, "connection_id": connection.id, "created_at": now},
-                         ["client_id"])
+        db.session.execute(update(Scan).where(Scan.client_id == client_id)
+                           .values(connection_id=connection.id, made_connection=created,
+                                   made_encounter=made_encounter)
+                           .execution_options(synchronize_session=False))
         if created:
             signals.connection_made.send(current_app._get_current_object(), connection_id=connection.id,
                                          person_ids=(a, b), event_id=event.id, scanner_id=scanner.id)
         changelog.record("connection.made" if created else "connection.met_again", changelog.person(scanner),
                          connection=connection.id, event=event.id, blocked=blocked)
-    return connection, created
+    return Connected(connection, created, repeat=False)
+
+
+def _same_scan(earlier, scanner, target):
+    """Whether a stored scan is this one sent again. Another scan's id (a device's bug, a copied
+    form) is not: its words must not land on that other connection, so this scan records on its
+    own, under a new id."""
+    return (earlier.scanner_id, earlier.scanned_id) == (scanner.id, target.id)
+
+
+def _later(column, when):
+    """The column's value or `when`, whichever is later (NULL counts as earliest), in SQL."""
+    return case((or_(column.is_(None), column < when), when), else_=column)
+
+
+def _again(earlier, scanner, talked_about, private_note):
+    """A scan sent again (a retry, a back button, an offline queue replayed): record nothing new
+    but its words. Refused (scan_undone) once it was undone, and nothing is written."""
+    if earlier.undone_at is not None or earlier.connection_id is None:
+        raise _scan_undone()
+    events.ensure_not_excluded(scanner.id, db.session.get(Event, earlier.event_id))
+    with transaction():
+        # The scan's row first, then the encounter (in add_from_scan), in the order an Undo locks
+        # them: on PostgreSQL an Undo at the same instant waits for this whole, or this for it.
+        if _current(earlier).undone_at is not None:
+            raise _scan_undone()
+        # add_from_scan works out both merges before it writes either: nothing to check ahead of it.
+        if not notes.add_from_scan(earlier.connection_id, earlier.event_id, scanner.id, talked_about, private_note):
+            raise _scan_undone()  # its encounter went with an Undo since
+        # On SQLite a read takes no lock: an Undo may have committed before the words above were
+        # written. Asked again now that any write of ours holds the database's write lock.
+        if _current(earlier).undone_at is not None:
+            raise _scan_undone()
+        changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
+    return Connected(db.session.get(Connection, earlier.connection_id), created=False, repeat=True)
+
+
+def _current(scan):
+    """The scan's row as the database has it now, locked (FOR UPDATE) on PostgreSQL."""
+    return db.session.scalar(select(Scan).where(Scan.id == scan.id).with_for_update()
+                             .execution_options(populate_existing=True))
 
 
 def count_for_event(event):

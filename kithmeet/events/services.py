@@ -1,6 +1,8 @@
 """Series, events and check-ins. Organizer-facing changes check ownership here."""
+from datetime import timedelta
+
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from .. import changelog, signals
@@ -237,17 +239,32 @@ def open_event_or_none(person_id):
         .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
 
 
-def require_open_event(person_id):
-    """The open event where the person's scans count; raises DomainError not_checked_in or event_closed."""
-    event = open_event_or_none(person_id)
-    if event is not None:
-        return event
-    last = db.session.scalar(
-        select(Event).join(CheckIn, CheckIn.event_id == Event.id).where(CheckIn.person_id == person_id)
-        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
-    if last is None:
+def event_for_scan(person_id, at, now=None):
+    """The event where a scan the person made at `at` (naive UTC; a later time counts as now)
+    counts: one they checked in at that is open, or that closed after `at` no more than
+    SCAN_SYNC_GRACE_DAYS ago (a scan made offline syncs late and still counts where it was
+    made). The latest check-in made by `at` comes first, so a scan from last week's event that
+    syncs at this week's counts at last week's; a later check-in still serves a device whose
+    clock is a little behind. One query. Raises DomainError not_checked_in or event_closed."""
+    now = now or utcnow()
+    at = min(at, now)
+    grace = timedelta(days=current_app.config["SCAN_SYNC_GRACE_DAYS"])
+    counts = case((or_(Event.status == "open",
+                       and_(Event.status == "closed", Event.closed_at >= at, Event.closed_at >= now - grace)), 1),
+                  else_=0)
+    row = db.session.execute(
+        select(Event, counts).join(CheckIn, CheckIn.event_id == Event.id).where(CheckIn.person_id == person_id)
+        .order_by(counts.desc(), case((CheckIn.created_at <= at, 1), else_=0).desc(),
+                  CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1)).first()
+    if row is None:
         raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
-    raise DomainError(f"{last.name} has closed, so new connections can't be made there. "
+    event, usable = row
+    if usable:
+        return event
+    if event.closed_at is not None and event.closed_at >= at:
+        raise DomainError(f"{event.name} closed more than {grace.days} days ago, too long ago to add scans "
+                          "made there.", "event_closed")
+    raise DomainError(f"{event.name} has closed, so new connections can't be made there. "
                       "Your follow-up list still has everyone you met.", "event_closed")
 
 

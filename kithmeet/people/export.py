@@ -207,7 +207,9 @@ def data(person):
         "check_ins": [{"event": event, "series": series, "date": _date(starts_at), "checked_in_at": _time(c.created_at)}
                       for c, event, starts_at, series in check_ins],
         "connections": entries,
-        "scans": [{"event": event, "date": _date(starts_at), "scanned_at": _time(s.created_at), "scanned": name}
+        # An undone scan stays as a tombstone (connections/scans.py): it is held, so it is listed.
+        "scans": [{"event": event, "date": _date(starts_at), "scanned_at": _time(s.scanned_at or s.created_at),
+                   "recorded_at": _time(s.created_at), "undone_at": _time(s.undone_at), "scanned": name}
                   for s, event, starts_at, name in scans],
         "reports_filed": [{"series": series, "event": event, "about": name, "reason": REASONS.get(r.reason, r.reason),
                            "details": r.details, "filed_at": _time(r.created_at), "resolved": r.resolved_at is not None}

@@ -137,6 +137,8 @@ def _normalise(html, people_, connection, client):
     html = re.sub(r'(name="(?:[\w-]+-)?(?:csrf_token|client_id)"[^>]*value=")[^"]*', r"\1X", html)
     html = re.sub(r'(name="csrf_token" value=")[^"]*', r"\1X", html)
     html = re.sub(r'datetime="[^"]*"', 'datetime="X"', html)
+    # The page's CSRF token for scripts, and each person's offline queue key.
+    html = re.sub(r'(<meta name="(?:csrf-token|kithmeet-owner)" content=")[^"]*', r"\1X", html)
     return re.sub(r"\d\d:\d\d UTC", "HH:MM UTC", html)
 
 
