@@ -53,10 +53,28 @@ def sign_out_person():
     g.pop("current_person", None)
 
 
+# Other ways a request may name its person, tried before the session (app.extensions): the
+# API's bearer tokens register one (kithmeet/api/auth.py), so the rate limits and everything
+# else that asks current_person() count the token's person, without this module importing it.
+PERSON_LOADERS = "kithmeet_person_loaders"
+
+
+def add_person_loader(app, loader):
+    """`loader()` returns None when the request carries no credential of its kind (the session
+    decides), else the Person it proves, or False for a credential that proves no one (then no
+    one is signed in, whatever the session says)."""
+    app.extensions.setdefault(PERSON_LOADERS, []).append(loader)
+
+
 def current_person():
     if "current_person" not in g:
         from .people.models import Person
 
+        for loader in current_app.extensions.get(PERSON_LOADERS, ()):
+            found = loader()
+            if found is not None:
+                g.current_person = found or None
+                return g.current_person
         person = None
         value = session.get("person")
         if isinstance(value, list) and len(value) == 3:

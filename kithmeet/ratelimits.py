@@ -25,6 +25,9 @@ LIMITS = {
                          # Looking badges up (a stranger trying codes): counted apart from connecting.
                          ("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
     "connections.typed_code": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
+    # The API's scans and undos count as the scan page's do (a bearer token's person, per person).
+    "api.create_scan": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
+    "api.undo_scan": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
     # A badge or join QR image answers "does this code exist" just as a badge page does.
     "badges.badge_svg": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
     "badges.badge_png": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],

@@ -148,6 +148,23 @@ class Route:
     status: int = 302  # what a genuine send answers (post/redirect/get, unless it shows a one-time secret)
     csrf_exempt: str = ""  # why this route takes no token (also in SECURITY.md); forgeries are then not refused
     page: str = FORM_PAGE  # where a genuine send's session reads its token (a kiosk sees only its own pages)
+    json: bool = False  # the JSON API: fields sent as a JSON body, the token in the X-CSRFToken header
+
+
+def send(client, url, method, route, token, fields):
+    """A send of the route's fields with `token` ({field name: token}, or {} for none), as its
+    real client sends them: a form post, or the API's JSON with the token in its header."""
+    if route.json:
+        return client.open(url, method=method, json=fields,
+                           headers={"X-CSRFToken": value for value in token.values()})
+    return client.open(url, method=method, data={**token, **fields})
+
+
+def new_token(site, _client):
+    """A new API token of Ada's, for the page's revoke button."""
+    from kithmeet.api import tokens
+
+    return {"token": tokens.create(site.ada, "Forged")[0].public_id}
 
 
 # In the order the genuine sends are replayed: closing the event goes last.
@@ -190,6 +207,17 @@ ROUTES = {
     "connections.scan": Route(("attendee",), lambda s, _: {
         "talked_about": "forged words", "private_note": "forged note", "client_id": "forged-scan"}),
     "followup.update": Route(("attendee",), followup_fields, prefix=lambda s: s.connection.public_id),
+    # The JSON API (kithmeet/api): the session's token in the X-CSRFToken header, as the scanner
+    # page sends it; a bearer token needs none (tests/api/test_tokens.py). Ada scans Bo again (a
+    # new client id per send), undoes a scan of hers (a new one per send: Site.arguments), edits.
+    "api.create_scan": Route(("attendee",), lambda s, _: {"client_id": str(uuid.uuid4()), "badge": s.bo.badge_token,
+                                                         "talked_about": "forged words"}, status=201, json=True),
+    "api.undo_scan": Route(("attendee",), status=200, json=True),
+    "api.edit_connection": Route(("attendee",), lambda s, _: {"private_note": "forged note", "status": "followed_up"},
+                                 status=200, json=True),
+    # Personal API tokens: a new one shows its secret once (200); revoking takes a new one per send.
+    "api_tokens.create": Route(("attendee",), lambda s, _: {"name": "Forged token"}, status=200),
+    "api_tokens.revoke": Route(("attendee",), new_token),
     # RFC 8058 one-click unsubscribe: mail clients POST it with no cookies, so no token can exist;
     # the key in the URL is the authority and all a send can do is stop mail to its holder.
     "followup.unsubscribe": Route(("visitor",), lambda s, _: {"List-Unsubscribe": "One-Click"}, status=200,
@@ -318,7 +346,7 @@ class Site:
         if self.organizer is None:
             return {}  # before setup there is nothing to point at
         owner = {"organizer": self.event, "followup": self.connection, "connections": self.connection,
-                 "reports": self.connection, "kiosk": self.event}.get(endpoint.split(".")[0])
+                 "reports": self.connection, "kiosk": self.event, "api": self.connection}.get(endpoint.split(".")[0])
         if endpoint in ("badges.badge_sheets", "badges.badge_sheets_pdf", "badges.reprint_badge"):
             owner = self.event  # printed badges: the badges blueprint's pages of an event
         return {
@@ -340,7 +368,14 @@ class Site:
             "handoff": handoff.issue(self.ada.id, self.event.id) if endpoint == "kiosk.signin" else None,
             # A new pending guest-list upload per use (guests.mapping imports it).
             "import_id": self.guest_import().public_id if endpoint.startswith("guests.") else None,
+            # A new scan of Bo's badge by Ada per use (api.scan reads it, api.undo_scan takes it back).
+            "client_id": self.new_scan() if endpoint in ("api.scan", "api.undo_scan") else None,
         }
+
+    def new_scan(self):
+        client_id = str(uuid.uuid4())
+        connections.connect(self.ada, self.bo.badge_token, client_id=client_id)
+        return client_id
 
     def logo(self):
         """The open event's logo, uploaded on first use (events/branding.py)."""
@@ -396,7 +431,9 @@ def snapshot():
 
 
 def error_code(response):
-    """The data-code of the error page (templates/error.html), or None for any other page."""
+    """The data-code of the error page (templates/error.html), the code of a JSON error, or None."""
+    if response.is_json:
+        return (response.get_json().get("error") or {}).get("code")
     match = re.search(r'data-code="([^"]*)"', response.get_data(as_text=True))
     return match.group(1) if match else None
 
@@ -436,7 +473,7 @@ def assert_forgeries_refused(site, rules):
         fields = route.fields(site, client)
         before = snapshot()
         for case, token in (("no token", {}), ("another session's token", {token_field(site, route): foreign_token})):
-            response = client.open(url, method=method, data={**token, **fields})
+            response = send(client, url, method, route, token, fields)
             what = f"{method} {url} ({rule.endpoint}) as {kind} with {case}"
             assert response.status_code == 400, f"{what}: {response.status_code}"
             assert error_code(response) == "csrf", f"{what}: not refused for its token"
@@ -450,8 +487,7 @@ def assert_genuine_sends_accepted(site, rules):
         url = site.url(rule, method)
         fields = route.fields(site, client)
         before = snapshot()
-        response = client.open(url, method=method, data={token_field(site, route): client.csrf_token(route.page),
-                                                         **fields})
+        response = send(client, url, method, route, {token_field(site, route): client.csrf_token(route.page)}, fields)
         what = f"{method} {url} ({rule.endpoint}) as {kind} with its own token"
         assert response.status_code == route.status, f"{what}: {response.status_code} {error_code(response)}"
         if route.writes:
@@ -480,5 +516,8 @@ def test_only_the_routes_listed_as_exempt_skip_csrf(app):
     csrf = app.extensions["csrf"]
     views = {f"{view.__module__}.{view.__name__}" for endpoint, view in app.view_functions.items()
              if endpoint in exempt}
-    # tests/test_errors.py exempts a stand-in API blueprint registered only on its own apps.
-    assert csrf._exempt_views == views and not csrf._exempt_blueprints & set(app.blueprints)
+    # tests/test_errors.py exempts a stand-in API blueprint registered only on its own apps. The
+    # API's blueprint is exempt from the form check because it checks the X-CSRFToken header itself
+    # (kithmeet/api/auth.py): its routes are in ROUTES like any other, forgeries refused.
+    assert csrf._exempt_views == views
+    assert {bp.name for bp in csrf._exempt_blueprints if bp in set(app.blueprints.values())} == {"api"}

@@ -166,6 +166,9 @@ PAGES = {
     "organizer.change_member_role": ("organizer", lambda w: w.url_for("organizer.change_member_role")),
     "organizer.remove_member": ("organizer", lambda w: w.url_for("organizer.remove_member")),
     "organizer.accept_invite": ("visitor", lambda w: w.url_for("organizer.accept_invite")),
+    # Personal API tokens: the name, and the revoke button's token id.
+    "api_tokens.create": ("attendee", lambda w: "/settings/api-tokens"),
+    "api_tokens.revoke": ("attendee", lambda w: "/settings/api-tokens/revoke"),
 }
 # Where else what a form stores is shown, and to whom.
 SHOWN_ON = {
@@ -180,7 +183,9 @@ SHOWN_ON = {
 OWN_TESTS = {"people.join", "connections.scan", "followup.update", "connections.typed_code",
              "followup.reconnect_draft", "organizer.hide_attendee", "organizer.remove_attendee",
              # only in kiosk mode: tests/organizer/test_kiosk_properties.py
-             "kiosk.registered", "kiosk.check_in", "kiosk.new_here", "kiosk.leave"}
+             "kiosk.registered", "kiosk.check_in", "kiosk.new_here", "kiosk.leave",
+             # the JSON API, driven with any JSON and bytes: tests/api/test_fuzz.py
+             "api.create_scan", "api.edit_connection"}
 # Forms with text that only exist part-way through a flow (the code after a right password,
 # the code that turns two-factor on or off), driven in tests/organizer/test_twofactor.py.
 FLOW_ONLY = {"organizer.login_code", "organizer.confirm_two_factor", "organizer.disable_two_factor",

@@ -1,0 +1,197 @@
+"""The JSON API under /api/v1: scans, one's connections, one's profile, and its own OpenAPI
+description. Each route reads its body through schemas.py and calls the same service the pages
+call (connections.services.connect, connections.scans, followup.drafts.save_entry, ...); no rule
+is decided here. Errors are `{"error": {"code", "message"}}` (errors.py), codes as on the pages.
+"""
+import hashlib
+import json
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from ..auth import current_person, person_required
+from ..connections import scans
+from ..connections import services as connections
+from ..connections.models import Scan
+from ..errors import DomainError, NotFound
+from ..events import services as events
+from ..events.models import Event
+from ..extensions import csrf, db
+from ..followup import drafts, services as followup
+from ..people import services as people
+from ..people.models import Person
+from . import auth, openapi, schemas, serialise
+
+bp = Blueprint(auth.BLUEPRINT, __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # auth.check_request checks the session's token itself, and a bearer token needs none
+bp.before_request(auth.check_request)
+
+MAX_PER_PAGE = 100
+SCAN_FIELDS = {"client_id": (str, True), "badge": (str, True), "talked_about": (str, False),
+               "private_note": (str, False), "scanned_at": ((str, type(None)), False)}
+EDIT_FIELDS = {"talked_about": (str, False), "talked_about_fingerprint": (str, False), "private_note": (str, False),
+               "status": (str, False), "snoozed_until": ((str, type(None)), False)}
+
+
+@bp.after_request
+def personal(response):
+    # Everything here but the description is someone's own data: no cache keeps a copy (ETags
+    # still spare a client the body: it sends If-None-Match itself).
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def etag_of(data):
+    """A strong validator of what a response says, however its JSON is spaced."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+def answer(data, status=200):
+    """`data` as JSON with its ETag, or 304 with no body when the client holds it already."""
+    tag = etag_of(data)
+    if request.method in ("GET", "HEAD") and request.if_none_match.contains(tag):
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(data)
+        response.status_code = status
+    response.set_etag(tag)
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    response = jsonify(openapi.document())
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/session")
+def session_state():
+    """Whether someone is signed in, and the CSRF token a page's script (or its service worker)
+    sends with state changes. A bearer request needs no token."""
+    person = current_person()
+    bearer = auth.bearer() is not None
+    return jsonify(signed_in=person is not None, csrf_token=None if bearer else generate_csrf())
+
+
+@bp.get("/me")
+@person_required
+def me():
+    person = current_person()
+    return answer({"me": serialise.me(person, events.open_event_or_none(person.id))})
+
+
+def _scan_answer(person, client_id, connection=None, created=None, status=200):
+    row = scans.scan_result(person, client_id)
+    body = {"scan": serialise.scan(row, created)}
+    if connection is not None:
+        try:
+            body["connection"] = serialise.connection_detail(followup.connection_page(person, connection.public_id))
+        except NotFound:  # the scanner took it off their list: the scan stands, the entry is not shown
+            body["connection"] = None
+        scanned = db.session.get(Person, row.scanned_id)
+        body["person"] = scans.card(scanned, db.session.get(Event, row.event_id))
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@bp.post("/scans")
+@person_required
+def create_scan():
+    data = schemas.json_object(SCAN_FIELDS)
+    client_id = schemas.client_id(data["client_id"])
+    badge = schemas.badge(data["badge"])
+    scanned_at = schemas.instant(data.get("scanned_at"))
+    person = current_person()
+    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
+    if earlier is not None and (earlier.scanner_id != person.id
+                                or earlier.scanned_id != people.person_by_badge(badge).id):
+        # A client id names one scan: sent with another badge (or by someone else) it is a bug
+        # in the client, and recording it under a new id would leave the client unable to undo it.
+        raise DomainError("That client id belongs to another scan. Make a new one for each scan.",
+                          "client_id_taken", status=409)
+    done = connections.connect_scan(person, badge, talked_about=data.get("talked_about", ""),
+                                    private_note=data.get("private_note", ""), client_id=client_id,
+                                    scanned_at=scanned_at)
+    # The service says whether this call recorded the scan: of identical sends racing, one gets 201.
+    return _scan_answer(person, client_id, done.connection, done.created, 200 if done.repeat else 201)
+
+
+def _client_id(value):
+    try:
+        return schemas.client_id(value)
+    except DomainError:
+        raise NotFound("That scan isn't one of yours.", "unknown_scan") from None
+
+
+@bp.get("/scans/<client_id>")
+@person_required
+def scan(client_id):
+    return _scan_answer(current_person(), _client_id(client_id))
+
+
+@bp.post("/scans/<client_id>/undo")
+@person_required
+def undo_scan(client_id):
+    person = current_person()
+    scans.undo(person, _client_id(client_id))
+    return _scan_answer(person, client_id)
+
+
+def _number(name, default, highest):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (len(raw) <= 7 and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= highest):
+        raise DomainError(f"{name} is a whole number from 1 to {highest}.", "bad_parameter")
+    return int(raw)
+
+
+@bp.get("/connections")
+@person_required
+def connection_list():
+    number = _number("page", 1, followup.MAX_PAGE)
+    size = _number("per_page", min(current_app.config["FOLLOWUP_PAGE_SIZE"], MAX_PER_PAGE), MAX_PER_PAGE)
+    page = followup.followup_page(current_person(), number, size)
+    following = url_for(".connection_list", page=number + 1, per_page=size, _external=True) if page.has_next else None
+    return answer({"connections": [serialise.connection_summary(entry) for entry in page.entries],
+                   "page": page.number, "per_page": size, "total": page.total, "next": following})
+
+
+@bp.get("/connections/<public_id>")
+@person_required
+def connection(public_id):
+    entry = followup.connection_page(current_person(), public_id[:16])
+    return answer({"connection": serialise.connection_detail(entry)})
+
+
+@bp.patch("/connections/<public_id>")
+@person_required
+def edit_connection(public_id):
+    person = current_person()
+    data = schemas.json_object(EDIT_FIELDS)
+    snoozed_until = schemas.day(data.get("snoozed_until"))
+    entry = followup.connection_page(person, public_id[:16])
+    seen = {"connection": serialise.connection_detail(entry)}
+    changes = {"status": data.get("status"), "private_note": data.get("private_note"),
+               "talked_about": data.get("talked_about"), "snoozed_until": snoozed_until,
+               "talked_about_fingerprint": data.get("talked_about_fingerprint")}
+    if request.if_match:
+        if not request.if_match.contains(etag_of(seen)):
+            raise DomainError("This connection changed since you read it. Read it again, then make your change.",
+                              "edit_conflict", status=412)
+        # The client saw exactly this: a scan landing from now on is merged, not overwritten.
+        changes["private_note_seen"] = entry.side.private_note
+        if changes["talked_about_fingerprint"] is None:
+            changes["talked_about_fingerprint"] = entry.shared_text_fingerprint
+    result = drafts.save_entry(person, entry.connection.public_id, **changes)
+    body = {"connection": serialise.connection_detail(followup.connection_page(person, entry.connection.public_id)),
+            "conflict": None}
+    if result.conflict:
+        body["conflict"] = {"code": "edit_conflict", "their_text": result.their_text,
+                            "message": "They changed this line meanwhile; your words were kept as a draft."}
+    response = jsonify(body)
+    response.set_etag(etag_of({"connection": body["connection"]}))
+    return response
