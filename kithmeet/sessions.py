@@ -29,6 +29,7 @@ ANONYMOUS_LIFETIME = timedelta(days=1)
 REFRESH_AFTER = 24 * 3600  # seconds between expiry refreshes of an unchanged session
 SAVED_KEY = "_saved"  # when the session was last written (epoch seconds)
 PURGE_CHANCE = 0.01
+SESSIONLESS = "kithmeet_sessionless"  # app.extensions key: {path: header} (skip_loading)
 
 
 class WebSession(db.Model):
@@ -53,6 +54,9 @@ class ServerSessions:
         return app.permanent_session_lifetime if session.permanent else ANONYMOUS_LIFETIME
 
     def open_session(self, app, request):
+        header = app.extensions.get(SESSIONLESS, {}).get(request.path)
+        if header is not None and request.method in ("GET", "HEAD") and header in request.headers:
+            return self.make_null_session(app)  # proves who sent it by itself (skip_loading)
         sid = request.cookies.get(self.get_cookie_name(app))
         data = self._retrieve_session_data(self._get_store_id(sid)) if sid and len(sid) <= 100 else None
         if data is not None:
@@ -122,6 +126,14 @@ def purge_expired():
     """Delete the sessions that have run out; returns how many."""
     with db.engine.begin() as connection:
         return connection.execute(delete(WebSession).where(WebSession.expires_at <= utcnow())).rowcount
+
+
+def skip_loading(app, path, header):
+    """GET and HEAD requests to `path` that carry `header` get no session: none is read or
+    written and no cookie is set. For a request that proves by itself who sent it and is
+    made every few seconds (the "connected with you" check, connections/news_views.py),
+    where reading the session would be a statement of its own on every request."""
+    app.extensions.setdefault(SESSIONLESS, {})[path] = header
 
 
 def regenerate(session):
