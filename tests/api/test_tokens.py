@@ -93,7 +93,7 @@ def test_a_bearer_request_needs_no_csrf_token(night, bearer):
     api = bearer(ada)
     response = api.post("/api/v1/scans", {"client_id": str(uuid.uuid4()), "badge": bo.badge_token})
     assert response.status_code == 201
-    assert api.get("/api/v1/session").get_json() == {"signed_in": True, "csrf_token": None}
+    assert api.get("/api/v1/session").get_json() == {"signed_in": True, "csrf_token": None, "owner": None}
 
 
 def test_a_token_opens_the_api_only_never_the_pages(night, app):

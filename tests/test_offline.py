@@ -1,0 +1,228 @@
+"""Offline first, the server's side (kithmeet/offline.py): the manifest, the service worker's
+script and what it precaches, the owner key a scan queue is kept under (people/device.py), the
+headers, and the worker's ahead-of-time fetches leaving flashed messages alone. Who is signed
+in, for the queue, is the API's /api/v1/session (tests/api/test_session.py). What the worker
+does in a browser is tested in tests/browser/test_offline.py."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from kithmeet import create_app
+from kithmeet.extensions import db
+from kithmeet.offline import OWNER_HEADER, WARM_HEADER
+from kithmeet.people.device import owner_key
+from kithmeet.security import CSP
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+OWNER_META = re.compile(r'<meta name="kithmeet-owner" content="([^"]+)">')
+KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _config(body):
+    """The worker's settings: the line kithmeet/offline.py puts above static/js/sw.js."""
+    line = next(line for line in body.splitlines() if line.startswith("self.KITHMEET = "))
+    return json.loads(line.removeprefix("self.KITHMEET = ").removesuffix(";"))
+
+
+def _static_file(url):
+    assert url.startswith("/static/"), url
+    return STATIC / url.removeprefix("/static/")
+
+
+def _colour(name):
+    """A custom property of app.css's :root, e.g. --brand."""
+    return re.search(rf"{name}:\s*(#[0-9a-f]{{6}});", (STATIC / "css" / "app.css").read_text()).group(1)
+
+
+def test_the_manifest_makes_the_site_installable(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.get_data(as_text=True))
+    assert manifest["name"] and manifest["short_name"]
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/", "/", "standalone")
+    assert manifest["theme_color"] == _colour("--brand") and manifest["background_color"] == _colour("--paper")
+    for shortcut in manifest["shortcuts"]:
+        assert client.get(shortcut["url"]).status_code in (200, 302), shortcut  # real pages (302: sign in first)
+
+
+def test_every_icon_of_the_manifest_is_a_png_of_its_stated_size(client):
+    icons = json.loads(client.get("/manifest.webmanifest").get_data(as_text=True))["icons"]
+    seen = set()
+    for icon in icons:
+        width, height = map(int, icon["sizes"].split("x"))
+        with Image.open(_static_file(icon["src"])) as image:
+            assert image.format == "PNG" and icon["type"] == "image/png"
+            assert image.size == (width, height), icon
+            if icon["purpose"] == "maskable":  # full bleed: a mask may cut any corner away
+                assert image.convert("RGBA").getpixel((0, 0))[3] == 255, icon
+        assert client.get(icon["src"]).status_code == 200
+        seen.add((width, icon["purpose"]))
+    assert {(192, "any"), (512, "any"), (192, "maskable"), (512, "maskable")} <= seen
+
+
+def test_pages_link_the_manifest_and_theme_colour_and_register_the_worker(client, make_event):
+    make_event()  # an organizer exists: the front page is shown, not the first-run setup
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    assert f'<meta name="theme-color" content="{_colour("--brand")}">' in html
+    assert re.search(r'<script src="/static/js/offline\.js" defer data-worker="/sw\.js"'
+                     r' data-session="/api/v1/session"></script>', html)  # where it asks if the network is back
+
+
+def test_the_worker_is_served_from_the_root_never_stale(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "application/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    version = _config(body)["version"]
+    assert response.headers["ETag"] == f'"{version}"'
+    assert body.endswith((STATIC / "js" / "sw.js").read_text())  # the worker itself, under its settings
+    again = client.get("/sw.js", headers={"If-None-Match": f'"{version}"'})
+    assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_the_worker_precaches_the_shell_and_only_files_that_exist(client):
+    config = _config(client.get("/sw.js").get_data(as_text=True))
+    precache = config["precache"]
+    assert config["offlinePage"] in precache and client.get(config["offlinePage"]).status_code == 200
+    files = [url for url in precache if url != config["offlinePage"]]
+    missing = [url for url in files if not _static_file(url).is_file()]
+    assert missing == []
+    for name in ("css/app.css", "js/app.js", "js/offline.js", "js/scan-queue.js", "icons/icon-192.png"):
+        assert f"/static/{name}" in precache, name
+    assert config["queueScript"] == "/static/js/scan-queue.js"
+    assert (config["ownerHeader"], config["warmHeader"]) == (OWNER_HEADER, WARM_HEADER)
+    assert "/static/js/sw.js" not in precache
+    # Whatever the scanner vendors is precached (its wasm too), its license texts are not.
+    vendored = {f"/static/{path.relative_to(STATIC).as_posix()}"
+                for path in (STATIC / "vendor" / "barcode-detector").glob("*.*js")}
+    assert vendored and vendored <= set(precache)
+    assert not [url for url in precache if "LICENSE" in url or url.endswith(".md")]
+    assert len(precache) == len(set(precache))
+
+
+@pytest.fixture
+def own_static(app, tmp_path):
+    """The app serving a copy of static/ that the test may change."""
+    copy = tmp_path / "static"
+    shutil.copytree(STATIC, copy)
+    app.static_folder = str(copy)
+    return copy
+
+
+def test_a_deploy_that_changes_a_precached_file_changes_the_worker(client, own_static):
+    def worker():
+        response = client.get("/sw.js")
+        return response.headers["ETag"], _config(response.get_data(as_text=True))
+
+    etag, config = worker()
+    assert worker() == (etag, config)  # nothing changed: the same version
+    (own_static / "css" / "app.css").write_text((own_static / "css" / "app.css").read_text() + "\n/* new */\n")
+    changed_etag, changed = worker()
+    assert changed["version"] != config["version"] and changed_etag != etag
+    assert client.get("/sw.js", headers={"If-None-Match": etag}).status_code == 200  # the old copy is stale
+    (own_static / "vendor" / "barcode-detector" / "extra.wasm").write_bytes(b"\0asm")
+    added = worker()[1]
+    assert "/static/vendor/barcode-detector/extra.wasm" in added["precache"]
+    assert added["version"] != changed["version"]
+    (own_static / "js" / "scan-queue.js").write_text("// changed\n")
+    assert worker()[1]["version"] != added["version"]  # the queue script is in the version too
+
+
+def test_the_owner_key_is_opaque_stable_and_per_person(app, make_event, make_person, signed_in, make_client):
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    first, second = signed_in(ada), signed_in(ada)  # two sign-ins (two devices) of one person
+    keys = [OWNER_META.search(client.get("/badge").get_data(as_text=True)).group(1) for client in (first, second)]
+    assert keys[0] == keys[1] == owner_key(ada)
+    assert KEY.match(keys[0]) and str(ada.id) != keys[0]
+    assert owner_key(bo) != owner_key(ada)
+    response = first.get("/followup")
+    assert response.headers[OWNER_HEADER] == keys[0]  # what the worker keeps copies under
+    assert OWNER_HEADER not in first.get("/static/css/app.css").headers  # pages only
+    # Keyed with the site's secret: nobody can compute someone's key from their id.
+    app.secret_key = "another-secret-key"
+    assert owner_key(ada) != keys[0]
+
+
+def test_a_signed_out_page_names_no_owner(client, make_event):
+    make_event()
+    response = client.get("/")
+    assert OWNER_HEADER not in response.headers
+    html = response.get_data(as_text=True)
+    assert "kithmeet-owner" not in html and "scan-queue.js" not in html and "data-queue-status" not in html
+
+
+def test_signing_out_lands_on_a_page_that_names_no_one(make_event, make_person, signed_in):
+    """What tells the worker to drop the person's copies: the first page after it has no owner."""
+    client = signed_in(make_person())
+    assert OWNER_HEADER in client.get("/").headers
+    landed = client.submit("/signout", page="/badge", follow_redirects=True)
+    assert landed.status_code == 200 and landed.mimetype == "text/html"
+    assert OWNER_HEADER not in landed.headers
+
+
+def test_the_door_kiosk_installs_no_worker(app, make_organizer, make_event):
+    organizer = make_organizer("door@example.org")
+    event = make_event(organizer)
+    client = app.test_client()
+    client.submit("/organizer/login", data={"email": "door@example.org", "password": "a long enough password"})
+    page = f"/organizer/events/{event.public_id}"
+    assert "offline.js" in client.get(page).get_data(as_text=True)  # an organizer's own pages do
+    assert client.submit(f"{page}/kiosk", page=page).location == "/kiosk"
+    kiosk = client.get("/kiosk")
+    html = kiosk.get_data(as_text=True)
+    assert kiosk.status_code == 200 and '<body class="kiosk">' in html
+    assert "offline.js" not in html and "manifest" not in html
+
+
+def test_offline_files_keep_the_strict_policy_and_the_shared_ones_may_be_cached(make_event, make_person, signed_in):
+    client = signed_in(make_person())
+    for path in ("/sw.js", "/manifest.webmanifest", "/offline"):
+        response = client.get(path)
+        assert response.headers["Content-Security-Policy"] == CSP, path
+    assert "unsafe" not in CSP and "script-src 'self';" in CSP + ";"
+    # The same for everyone (even asked with a session cookie): not swept up by no-store.
+    assert client.get("/sw.js").headers["Cache-Control"] == "no-cache"
+    assert client.get("/manifest.webmanifest").headers["Cache-Control"].startswith("public")
+    assert client.get("/offline").headers["Cache-Control"] == "no-store"  # names whoever is signed in
+
+
+def test_the_worker_s_fetch_ahead_leaves_a_flashed_message_for_the_next_page(make_person, signed_in):
+    """The worker fetches /badge and /scan for a person with no copies yet, while the page that
+    asked is open; the flash waiting for the page they open next must still be there."""
+    client = signed_in(make_person())  # the sign-in flash waits for the next page
+    for path in ("/badge", "/scan"):
+        warmed = client.get(path, headers={WARM_HEADER: "1"})
+        assert warmed.status_code == 200 and OWNER_HEADER in warmed.headers  # a page the worker keeps
+        assert 'class="flashes"' not in warmed.get_data(as_text=True), path
+    shown = client.get("/followup").get_data(as_text=True)
+    assert 'class="flashes"' in shown and "flash-success" in shown
+    assert 'class="flashes"' not in client.get("/followup").get_data(as_text=True)  # shown once, as always
+
+
+def test_the_offline_page_names_no_one(tmp_path):
+    """The worker precaches it without cookies; drawn for nobody it has no personal part."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'o.sqlite3'}",
+                      "SECRET_KEY": "k", "RATELIMIT_ENABLED": False}, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.create_all()
+    response = app.test_client().get("/offline")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-state="offline-page"' in html
+    assert "kithmeet-owner" not in html and "Set-Cookie" not in response.headers
+    assert "Cache-Control" not in response.headers
+
+
+def test_the_worker_and_queue_scripts_reach_nothing_outside_the_site():
+    for name in ("sw.js", "scan-queue.js", "offline.js"):
+        text = (STATIC / "js" / name).read_text()
+        assert not re.search(r"https?://", text), name
+        assert "eval(" not in text and "innerHTML" not in text, name
