@@ -75,11 +75,13 @@ system-test-deps:
 test: install-dev system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-benchmark: install-dev
+benchmark: install-dev system-test-deps
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/badges.py
 	$(BIN)/python benchmarks/guest_import.py
 	$(BIN)/python benchmarks/live.py
+	$(BIN)/python benchmarks/news.py
+	$(BIN)/python benchmarks/scanner.py
 
 ## The README walkthrough's images (docs/images/): a seeded throwaway app photographed in Chromium.
 screenshots: install-dev system-test-deps
