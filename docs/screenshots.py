@@ -1,4 +1,5 @@
-"""The screenshots of the README's organizer walkthrough: `make screenshots`.
+"""The screenshots of the README's organizer walkthrough, and of the scanner, offline use and
+"connected with you" on attendees' phones: `make screenshots`.
 
 Seeds a throwaway app (its own SQLite file and instance folder in a temporary directory, never
 instance/), serves it on 127.0.0.1 and photographs it with Playwright in Debian's Chromium:
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -129,7 +131,9 @@ def seed(app):
         for a, b in [(0, 4), (1, 3)]:
             connections.connect(people.person_by_badge(tokens[a]), tokens[b], talked_about="The kiosk")
         return {"event": tonight.public_id, "series": series_id, "join": tonight.join_code,
-                "pending": waiting.public_id}
+                "pending": waiting.public_id, "badges": tokens,
+                "signin": {i: f"/signin/{people.issue_signin_secret(people.person_by_badge(tokens[i]))}"
+                           for i in (0, 1)}}  # Ada's phone and Chen's
 
 
 def save(page, name, *, full_page=False):
@@ -169,7 +173,7 @@ def sheet_png(pdf, name):
     print(f"docs/images/{name}.png  {image.width}×{image.height}  {out.tell() // 1024} KB")
 
 
-def shoot(base, ids, browser):
+def shoot(base, ids, browser, app):
     event = f"{base}/organizer/events/{ids['event']}"
     laptop = browser.new_context(**LAPTOP)
     laptop.set_default_timeout(10_000)
@@ -240,6 +244,76 @@ def shoot(base, ids, browser):
     grace.goto(base + "/badge")  # without the "signed in" notice
     save(grace, "badge")
 
+    attendee_phones(base, ids, browser, app)
+
+
+def sign_in_phone(browser, base, path):
+    """An attendee's phone, signed in by their personal link, its service worker in control."""
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(base + path)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(base + "/badge")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()  # loaded before the worker was active: it only controls the next load
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100)
+    return context, page
+
+
+def kept(page, path):
+    """Wait until the service worker keeps its copy of `path` (an offline visit needs it). Polled
+    here: wait_for_function would take the promise itself for a true answer."""
+    deadline = time.monotonic() + 10
+    while not page.evaluate("""path => caches.keys().then(names => Promise.all(names
+            .filter(name => name.startsWith("kithmeet-pages-"))
+            .map(name => caches.open(name).then(cache => cache.match(path)))))
+            .then(found => found.some(Boolean))""", path):
+        assert time.monotonic() < deadline, f"the service worker kept no copy of {path}"
+        time.sleep(0.1)
+
+
+def attendee_phones(base, ids, browser, app):
+    """Tonight on two phones: Ada scans Amina by the typed code, then keeps going offline; Chen
+    sees Björn connect while his badge page is open."""
+    _, chen_badge, amina, _, bjorn, priya = ids["badges"]
+    context, ada = sign_in_phone(browser, base, ids["signin"][0])
+    ada.goto(base + "/scan")
+    expect(ada.locator("#scanner")).to_have_attribute("data-ready", "1")
+    ada.get_by_label("Badge code", exact=True).fill(amina)
+    ada.get_by_role("button", name="Connect").click()
+    expect(ada.locator("#scan-outcome")).to_have_attribute("data-state", "connected")
+    ada.get_by_label("What did you talk about?").fill("Tokenizing Arabic text")
+    ada.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    save(ada, "scanner", full_page=True)  # no camera here: its card says so, above the result
+
+    # The list as last seen online; then the Wi-Fi goes, and one more badge is scanned.
+    ada.goto(base + "/followup")
+    expect(ada.locator("li.followup-entry").first).to_be_visible()
+    kept(ada, "/followup")
+    kept(ada, "/scan")
+    context.set_offline(True)
+    ada.goto(base + "/scan")
+    ada.get_by_label("Badge code", exact=True).fill(priya)
+    ada.get_by_role("button", name="Connect").click()
+    expect(ada.locator("#scan-outcome")).to_have_attribute("data-state", "queued")
+    ada.goto(base + "/followup")
+    expect(ada.locator('[data-state="offline-copy"]')).to_be_visible()
+    expect(ada.locator("[data-queue-status]")).to_have_text("1 scan waiting to sync")
+    save(ada, "offline")
+    context.close()  # before the network is back: the saved scan stays unsent
+
+    # Chen's badge page is open (and has asked once) when Björn connects with him.
+    _, chen = sign_in_phone(browser, base, ids["signin"][1])
+    with chen.expect_response(lambda response: response.url.endswith("/api/v1/news")):
+        chen.goto(base + "/badge")
+    with app.app_context():
+        connections.connect(people.person_by_badge(bjorn), chen_badge)
+    expect(chen.locator('[data-state="news-notice"]')).to_have_text(
+        "Björn Løvås connected with you — add what you talked about", timeout=10_000)
+    save(chen, "connected-with-you")
+
 
 def main():
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per image, not per request
@@ -250,6 +324,7 @@ def main():
             "RATELIMIT_ENABLED": False, "SECRET_KEY": "screenshots-only", "PUBLIC_URL": PUBLIC_URL,
             "SESSION_COOKIE_SECURE": False,  # served over plain HTTP on 127.0.0.1
             "CHANGELOG_LEVEL": "WARNING",
+            "LIVE_WEB_BATCH": 5,  # the seed checks in five; the web waits for ten by default
         }, instance_path=str(Path(folder) / "instance"))
         ids = seed(app)
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -259,7 +334,7 @@ def main():
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    shoot(f"http://127.0.0.1:{server.server_port}", ids, browser)
+                    shoot(f"http://127.0.0.1:{server.server_port}", ids, browser, app)
                 finally:
                     browser.close()
         finally:
