@@ -6,11 +6,14 @@ PUBLIC_URL is needed, or a base the caller names, such as the CLI's local server
 """
 import ipaddress
 import os
+import re
 import socket
 import time
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
+
+from .tokens import looks_valid, normalize
 
 
 class PublicURLRequired(RuntimeError):
@@ -56,6 +59,59 @@ def external_url(endpoint, _fallback=None, **values):
     """An absolute link to `endpoint`; `_fallback` is the base used outside a request
     when PUBLIC_URL is unset (instead of raising PublicURLRequired)."""
     return public_base(_fallback) + url_path(endpoint, **values)
+
+
+# A badge link's path, as badges/qr.py prints it (/B/) or a phone lower-cases it (/b/).
+_BADGE_PATH = re.compile(r"/[Bb]/([^/]+)/?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def badge_token_from(text):
+    """The badge token in what a person typed or pasted, or a camera read; None if it holds none.
+
+    Taken: the code itself (any case, spaces, dashes or dots between groups), or a badge link
+    of this site: http(s), this site's host (PUBLIC_URL's, or the request's), path /B/<token>
+    or /b/<token>, nothing after. A link to another host or scheme is None, whatever its path:
+    a QR of someone else's site (or `javascript:`) must not pass for one of our badges, and the
+    in-page scanner (static/js/scanner.js `badgeToken`) refuses the same."""
+    text = (text or "").strip()
+    token = normalize(text)
+    if looks_valid(token):
+        return token
+    if not text.isprintable() or " " in text:  # urlsplit drops tabs and newlines silently
+        return None
+    try:
+        parts = urlsplit(text)
+        host = _host(parts)
+    except ValueError:  # a port that is not a number, a bracket left open
+        return None
+    match = _BADGE_PATH.fullmatch(parts.path)
+    if (host is None or host not in _site_hosts() or match is None or parts.query or parts.fragment
+            or parts.username is not None or parts.password is not None):
+        return None
+    token = match.group(1).upper()
+    return token if looks_valid(token) else None
+
+
+def _host(parts):
+    """`host` or `host:port` of an http(s) URL, the port only when it is not the scheme's own
+    (as a browser's URL.host), lower case; None for any other scheme or no host."""
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    port = parts.port
+    return parts.hostname if port in (None, _DEFAULT_PORTS[scheme]) else f"{parts.hostname}:{port}"
+
+
+def _site_hosts():
+    """The hosts this site's badge links may name: PUBLIC_URL's and the current request's (a
+    trusted host: config.trusted_hosts refuses any other before a view runs)."""
+    hosts = set()
+    if current_app.config.get("PUBLIC_URL"):
+        hosts.add(_host(urlsplit(current_app.config["PUBLIC_URL"])))
+    if has_request_context():
+        hosts.add(_host(urlsplit(f"{request.scheme}://{request.host}")))
+    return hosts - {None}
 
 
 # Where `make run` suggests phones go when the join link points at this machine itself.

@@ -5,7 +5,7 @@ import pytest
 
 from kithmeet.badges import qr
 from kithmeet.people import services as people
-from kithmeet.urls import PublicURLRequired, external_url, public_base
+from kithmeet.urls import PublicURLRequired, badge_token_from, external_url, public_base
 
 PUBLIC = "https://meet.example.org"
 
@@ -109,3 +109,45 @@ def test_setup_and_create_organizer_print_local_links(runner, served_locally):
     assert "http://127.0.0.1:5000/organizer/setup " in runner.invoke(args=["setup-code"]).output
     result = runner.invoke(args=["create-organizer", "--email", "a@example.org", "--password", "long enough pw"])
     assert result.output.strip().endswith("Sign in at http://127.0.0.1:5000/organizer/login")
+
+
+# Reading a badge back: urls.badge_token_from, for the typed-code form and the API.
+
+TOKEN = "K7QM4XTR9PA"
+
+
+@pytest.mark.parametrize("text", [
+    TOKEN, "k7qm 4xtr-9pa", " K7QM.4XTR_9PA ",  # the code as typed
+    f"HTTPS://MEET.EXAMPLE.ORG/B/{TOKEN}", f"https://meet.example.org/b/{TOKEN.lower()}",  # PUBLIC_URL's host
+    f"http://meet.example.org/B/{TOKEN}/", f"https://meet.example.org:443/B/{TOKEN}",
+    f"http://192.168.1.20:5000/B/{TOKEN}",  # the host the request came in on
+])
+def test_a_code_or_a_badge_link_of_this_site_gives_the_token(app, text):
+    with app.test_request_context(base_url="http://192.168.1.20:5000"):
+        assert badge_token_from(text) == TOKEN
+
+
+@pytest.mark.parametrize("text", [
+    f"https://evil.example/B/{TOKEN}", f"javascript:alert(1)//B/{TOKEN}", f"ftp://meet.example.org/B/{TOKEN}",
+    f"//meet.example.org/B/{TOKEN}", f"meet.example.org/B/{TOKEN}", f"/B/{TOKEN}",
+    f"https://meet.example.org.evil.example/B/{TOKEN}", f"https://meet.example.org@evil.example/B/{TOKEN}",
+    f"https://user@meet.example.org/B/{TOKEN}", f"https://meet.example.org:8443/B/{TOKEN}",
+    f"http://meet.example.org:443/B/{TOKEN}",  # a port that is not http's own, as a browser reads it
+    f"http://192.168.1.20/B/{TOKEN}",  # the request's host, another port
+    f"https://meet.example.org/x/B/{TOKEN}", f"https://meet.example.org/J/{TOKEN}",
+    f"https://meet.example.org/B/{TOKEN}?next=/", f"https://meet.example.org/B/{TOKEN}#x",
+    f"https://meet.example.org/B/{TOKEN}/claim", f"https://meet.example.org/B/K7QM\n4XTR9PA",
+    f"https://meet.example.org:99999/B/{TOKEN}", f"https://[meet.example.org/B/{TOKEN}",
+    "https://meet.example.org/B/HELLO", "hello", "AB/CD", "", None, TOKEN + "\u0663",
+])
+def test_anything_else_gives_none(app, text):
+    with app.test_request_context(base_url="http://192.168.1.20:5000"):
+        assert badge_token_from(text) is None
+
+
+def test_without_a_request_only_public_urls_host_is_this_site(app):
+    assert badge_token_from(f"HTTPS://MEET.EXAMPLE.ORG/B/{TOKEN}") == TOKEN
+    assert badge_token_from(f"http://localhost/B/{TOKEN}") is None
+    app.config["PUBLIC_URL"] = ""
+    assert badge_token_from(f"HTTPS://MEET.EXAMPLE.ORG/B/{TOKEN}") is None
+    assert badge_token_from(TOKEN.lower()) == TOKEN

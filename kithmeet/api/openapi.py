@@ -36,12 +36,14 @@ SCHEMAS = {
         "client_id": {"type": "string", "pattern": "^[A-Za-z0-9-]{8,64}$",
                       "description": "Made by the client, once per scan (a UUID): a resend records once."},
         "badge": {"type": "string", "maxLength": 300,
-                  "description": "The badge token, its code as typed (spaces or dashes allowed) or the badge's link."},
+                  "description": "The badge token, its code as typed (spaces or dashes allowed) or the badge's "
+                                 "link on this site (http or https, its host, /B/<token>)."},
         "talked_about": {"type": "string", "maxLength": 1000,
                          "description": "Added as a line to the shared line of the pair's meeting."},
         "private_note": {"type": "string", "maxLength": 1000, "description": "Added as a line to your own note."},
         "scanned_at": {"oneOf": [TIME, {"type": "null"}],
-                       "description": "When the device made the scan (ISO 8601 with an offset); now if absent."},
+                       "description": "When the device made the scan (ISO 8601 with an offset); now if absent "
+                                      "or later, your check-in there (or its opening) if earlier."},
     }, required=["client_id", "badge"])},
     "ScanAnswer": _obj({"scan": _ref("Scan"), "connection": _nullable(_ref("Connection")), "person": _ref("Card")}),
     "ScanState": _obj({"scan": _ref("Scan")}),
@@ -100,7 +102,7 @@ SCHEMAS = {
         "event": _nullable(_obj({"id": STRING, "name": STRING,
                                  "status": {"type": "string", "enum": ["draft", "open", "closed"]}})),
     })}),
-    "Session": _obj({"signed_in": BOOLEAN, "csrf_token": _nullable(STRING)}),
+    "Session": _obj({"signed_in": BOOLEAN, "csrf_token": _nullable(STRING), "owner": _nullable(STRING)}),
     "News": _obj({"count": INTEGER, "latest": _nullable(_obj({"name": _nullable(STRING), "connection": STRING, "url": STRING}))}),
 }
 
@@ -207,7 +209,8 @@ def document():
                                              {200: _json("You.", "Me", ETAG), 304: NOT_MODIFIED},
                                              parameters=[IF_NONE_MATCH])},
             "/api/v1/session": {"get": _operation(
-                "getSession", "Whether you are signed in, and the CSRF token for the X-CSRFToken header.",
+                "getSession", "Whether you are signed in, the CSRF token for the X-CSRFToken header, and the "
+                "opaque key your scans wait under on a device (null for a bearer token).",
                 {200: _json("The session.", "Session")}, security=[{}, *READ], errors=(401, 429))},
             "/api/v1/news": {"get": _operation(
                 "getNews", "Connections you have not seen yet, and the newest one's person: polled by your "

@@ -10,11 +10,10 @@ from datetime import date, datetime, timezone
 
 from flask import request
 
-from ..errors import DomainError
-from ..tokens import normalize
+from ..errors import DomainError, NotFound
+from ..urls import badge_token_from
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")  # a UUID, with or without its dashes
-BADGE_URL = re.compile(r"/B/([^/?#\s]+)", re.IGNORECASE)
 MAX_BADGE = 300  # a badge link with a long host, as the typed-code form allows
 MAX_TIME = 40
 
@@ -53,12 +52,17 @@ def client_id(value):
 
 
 def badge(value):
-    """A badge as a person or a camera may give it: its token, the code typed with spaces or
-    dashes, or the badge's link in any case. The services decide whether it is one."""
+    """A badge's token as a person or a camera may give it: the token, the code typed with
+    spaces or dashes, or the badge's link on this site in any case (urls.badge_token_from).
+    Anything else is `unknown_badge` (404), as a code that is no one's; the services decide
+    whether a token is someone's."""
     if len(value) > MAX_BADGE:
         raise DomainError(f"A badge is at most {MAX_BADGE} characters.", "too_long")
-    match = BADGE_URL.search(value)
-    return normalize(match.group(1) if match else value)
+    token = badge_token_from(value)
+    if token is None:
+        raise NotFound("That isn't a badge of this site. Send the code under the QR, or the badge's link.",
+                       "unknown_badge")
+    return token
 
 
 def instant(value):

@@ -8,18 +8,16 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
 from ..auth import current_person, person_required
 from ..connections import scans
 from ..connections import services as connections
-from ..connections.models import Scan
 from ..errors import DomainError, NotFound
 from ..events import services as events
 from ..events.models import Event
 from ..extensions import csrf, db
 from ..followup import drafts, services as followup
-from ..people import services as people
+from ..people.device import owner_key
 from ..people.models import Person
 from . import auth, openapi, schemas, serialise
 
@@ -68,11 +66,15 @@ def openapi_document():
 
 @bp.get("/session")
 def session_state():
-    """Whether someone is signed in, and the CSRF token a page's script (or its service worker)
-    sends with state changes. A bearer request needs no token."""
+    """Whether someone is signed in, the CSRF token a page's script (or its service worker)
+    sends with state changes, and the signed-in person's owner key (the scan queue sends only
+    its own maker's scans, and the worker has no page to read it from). A bearer request needs
+    no token and keeps nothing on a device: both null for it, and for someone signed out, who can
+    change nothing through the API (a token for them would open a stored session per call)."""
     person = current_person()
-    bearer = auth.bearer() is not None
-    return jsonify(signed_in=person is not None, csrf_token=None if bearer else generate_csrf())
+    on_this_device = person is not None and auth.bearer() is None
+    return jsonify(signed_in=person is not None, csrf_token=generate_csrf() if on_this_device else None,
+                   owner=owner_key(person) if on_this_device else None)
 
 
 @bp.get("/me")
@@ -102,19 +104,14 @@ def _scan_answer(person, client_id, connection=None, created=None, status=200):
 def create_scan():
     data = schemas.json_object(SCAN_FIELDS)
     client_id = schemas.client_id(data["client_id"])
-    badge = schemas.badge(data["badge"])
     scanned_at = schemas.instant(data.get("scanned_at"))
+    badge = schemas.badge(data["badge"])  # its unknown_badge comes after the body's own checks, as before
     person = current_person()
-    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
-    if earlier is not None and (earlier.scanner_id != person.id
-                                or earlier.scanned_id != people.person_by_badge(badge).id):
-        # A client id names one scan: sent with another badge (or by someone else) it is a bug
-        # in the client, and recording it under a new id would leave the client unable to undo it.
-        raise DomainError("That client id belongs to another scan. Make a new one for each scan.",
-                          "client_id_taken", status=409)
+    # A client id names one scan: recorded under a new id, this one could not be undone by the
+    # client. The service refuses it (client_id_taken, 409) where it claims the id.
     done = connections.connect_scan(person, badge, talked_about=data.get("talked_about", ""),
                                     private_note=data.get("private_note", ""), client_id=client_id,
-                                    scanned_at=scanned_at)
+                                    scanned_at=scanned_at, client_id_taken="refuse")
     # The service says whether this call recorded the scan: of identical sends racing, one gets 201.
     return _scan_answer(person, client_id, done.connection, done.created, 200 if done.repeat else 201)
 

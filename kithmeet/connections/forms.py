@@ -1,10 +1,8 @@
-import re
-
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
 from ..formtools import Form, at_most, coded, no_controls, required, strip
-from ..tokens import looks_valid, normalize
+from ..urls import badge_token_from
 from .notes import MAX_TEXT
 
 
@@ -23,9 +21,8 @@ class CodeForm(Form):
         description="The letters and digits under someone's QR, or their badge link.")
 
     def validate_code(self, field):
-        # A pasted badge link works too: keep what follows /B/.
-        match = re.search(r"/B/([^/?#\s]+)", field.data or "", re.IGNORECASE)
-        token = normalize(match.group(1) if match else field.data)
-        if not looks_valid(token):
+        # A pasted badge link works too, when it is one of this site's.
+        token = badge_token_from(field.data)
+        if token is None:
             raise ValidationError(coded("bad_code", "A badge code has 11 letters and digits, like K7QM 4XTR 9PA."))
         self.token = token

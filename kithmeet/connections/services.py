@@ -39,7 +39,14 @@ def where_to_connect(scanner, target, at=None):
 
     A block is not a refusal here: a blocked scanner is never told (consent.on_rescan).
     """
-    event = events.event_for_scan(scanner.id, at or utcnow())
+    return _where_and_when(scanner, target, at)[:2]
+
+
+def _where_and_when(scanner, target, at, now=None):
+    """where_to_connect's (event, existing connection), and the moment the scan counts as there
+    (events.event_for_scan: never before the scanner's check-in nor the event's opening, never
+    after `now`)."""
+    event, moment = events.event_for_scan(scanner.id, at or utcnow(), now)
     events.ensure_not_excluded(scanner.id, event)
     if events.is_hidden(target.id, event.id):
         # Taken off this event by its organizers: to the scanner they are simply not here.
@@ -50,7 +57,7 @@ def where_to_connect(scanner, target, at=None):
         # Someone holding a photo of a badge must not connect from elsewhere.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here. "
                           "Once they check in, scan their badge again.", "not_at_event")
-    return event, existing
+    return event, existing, moment
 
 
 def _scan_undone():
@@ -67,6 +74,11 @@ class Connected:
     repeat: bool
 
 
+def _client_id_taken():
+    return DomainError("That client id belongs to another scan. Make a new one for each scan.",
+                       "client_id_taken", status=409)
+
+
 def connect(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None):
     """(connection, created): `connect_scan`, for callers that need not tell a repeat from a first send."""
     done = connect_scan(scanner, badge_token, talked_about=talked_about, private_note=private_note,
@@ -74,21 +86,30 @@ def connect(scanner, badge_token, *, talked_about="", private_note="", client_id
     return done.connection, done.created
 
 
-def connect_scan(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None):
+def connect_scan(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None,
+                 client_id_taken="renew"):
     """Connect the scanner with the badge's owner at the event where the scan was made.
 
     Returns a `Connected`. `scanned_at` is the device's time of the scan (naive UTC;
     None, or anything later than now, is now): a scan queued offline syncs late and counts at
-    the scanner's event of that time, even one closed since (events.event_for_scan). Everything
+    the scanner's event of that time, even one closed since (events.event_for_scan); a time
+    before the scanner's check-in there (or its opening) counts as that instant. Everything
     is checked before anything is written, and the writes are one transaction: the connection,
     both sides (each side's `touched_at` moved up to the meeting), that event's encounter with
     its own talked-about line, and the scan, which remembers what it made (`made_connection`,
     `made_encounter`) for connections.scans.undo. A client id records once, however often and
     however concurrently it is sent: a repeat adds only its words (`repeat`, not `created`);
-    a repeat of an undone scan writes nothing. Raises DomainError: unknown_badge,
-    revoked_badge, self_scan, too_long, control_characters, not_checked_in, event_closed,
-    removed_from_series, hidden_from_event, not_at_event, scan_undone (409).
+    a repeat of an undone scan writes nothing. A client id that another scan holds (another
+    badge, another scanner: a client's bug, a copied form) is `client_id_taken`: "renew" records
+    this scan under a new id (the page, whose id only stops a double send), "refuse" refuses it
+    (the API, whose client must be able to undo what it sent by its id); decided where the id is
+    claimed, so a racing claim cannot make it answer differently from what it wrote. Raises
+    DomainError: unknown_badge, revoked_badge, self_scan, too_long, control_characters,
+    not_checked_in, event_closed, removed_from_series, hidden_from_event, not_at_event,
+    scan_undone (409), client_id_taken (409, "refuse" only).
     """
+    if client_id_taken not in ("renew", "refuse"):
+        raise ValueError(f"client_id_taken is 'renew' or 'refuse', not {client_id_taken!r}")
     target = people.person_by_badge(badge_token)
     if target.id == scanner.id:
         raise DomainError("That's your own badge. Scan someone else's to connect.", "self_scan")
@@ -100,11 +121,13 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
     earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
     if earlier is not None and not _same_scan(earlier, scanner, target):
+        if client_id_taken == "refuse":
+            raise _client_id_taken()
         client_id, earlier = uuid.uuid4().hex, None
     if earlier is not None:
         return _again(earlier, scanner, talked_about, private_note)
 
-    event, existing = where_to_connect(scanner, target, met_at)
+    event, existing, met_at = _where_and_when(scanner, target, met_at, now)
     a, b = sorted((scanner.id, target.id))
     if existing is not None:  # the rows below are written before the words: measure them first
         notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
@@ -119,6 +142,8 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
                                         .execution_options(populate_existing=True))
             if _same_scan(earlier, scanner, target):
                 return _again(earlier, scanner, talked_about, private_note)
+            if client_id_taken == "refuse":  # claimed by another scan since the check above
+                raise _client_id_taken()
             client_id = uuid.uuid4().hex
             insert_if_absent(Scan, {"client_id": client_id, **scan}, ["client_id"])
         created = insert_if_absent(Connection, {"person_a_id": a, "person_b_id": b, "first_event_id": event.id,
@@ -162,8 +187,8 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
 
 def _same_scan(earlier, scanner, target):
     """Whether a stored scan is this one sent again. Another scan's id (a device's bug, a copied
-    form) is not: its words must not land on that other connection, so this scan records on its
-    own, under a new id."""
+    form) is not: its words must not land on that other connection (connect_scan's
+    `client_id_taken` says whether this scan then records under a new id or is refused)."""
     return (earlier.scanner_id, earlier.scanned_id) == (scanner.id, target.id)
 
 

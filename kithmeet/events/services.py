@@ -240,28 +240,36 @@ def open_event_or_none(person_id):
 
 
 def event_for_scan(person_id, at, now=None):
-    """The event where a scan the person made at `at` (naive UTC; a later time counts as now)
-    counts: one they checked in at that is open, or that closed after `at` no more than
-    SCAN_SYNC_GRACE_DAYS ago (a scan made offline syncs late and still counts where it was
-    made). The latest check-in made by `at` comes first, so a scan from last week's event that
-    syncs at this week's counts at last week's; a later check-in still serves a device whose
-    clock is a little behind. One query. Raises DomainError not_checked_in or event_closed."""
+    """(event, moment): the event where a scan the person made at `at` (naive UTC, the device's
+    clock) counts, and the moment it counts as. The event is one they checked in at that is open,
+    or that closed after the moment no more than SCAN_SYNC_GRACE_DAYS ago (a scan made offline
+    syncs late and still counts where it was made). The latest check-in made by `at` comes first,
+    so a scan from last week's event that syncs at this week's counts at last week's; a later
+    check-in still serves a device whose clock is a little behind. The moment is `at` within its
+    bounds: never later than now, never earlier than the check-in there nor the event's opening
+    (a clock behind the server's counts as that instant, so a claimed 1970 dates nothing). One
+    query. Raises DomainError not_checked_in or event_closed."""
     now = now or utcnow()
     at = min(at, now)
     grace = timedelta(days=current_app.config["SCAN_SYNC_GRACE_DAYS"])
+    # Nothing done at an event comes before the person was there and it was open.
+    there_from = case((Event.opened_at > CheckIn.created_at, Event.opened_at), else_=CheckIn.created_at)
     counts = case((or_(Event.status == "open",
-                       and_(Event.status == "closed", Event.closed_at >= at, Event.closed_at >= now - grace)), 1),
+                       and_(Event.status == "closed", Event.closed_at >= at, Event.closed_at >= there_from,
+                            Event.closed_at >= now - grace)), 1),
                   else_=0)
     row = db.session.execute(
-        select(Event, counts).join(CheckIn, CheckIn.event_id == Event.id).where(CheckIn.person_id == person_id)
+        select(Event, counts, there_from).join(CheckIn, CheckIn.event_id == Event.id)
+        .where(CheckIn.person_id == person_id)
         .order_by(counts.desc(), case((CheckIn.created_at <= at, 1), else_=0).desc(),
                   CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1)).first()
     if row is None:
         raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
-    event, usable = row
+    event, usable, since = row
+    moment = max(at, since)
     if usable:
-        return event
-    if event.closed_at is not None and event.closed_at >= at:
+        return event, moment
+    if event.closed_at is not None and event.closed_at >= moment:
         raise DomainError(f"{event.name} closed more than {grace.days} days ago, too long ago to add scans "
                           "made there.", "event_closed")
     raise DomainError(f"{event.name} has closed, so new connections can't be made there. "

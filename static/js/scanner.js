@@ -382,10 +382,10 @@
   typedForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = typedInput.value.trim();
-    // As the server's code form reads it (connections/forms.py): a pasted badge link, or the
-    // code in any case with spaces or dashes.
-    var link = /\/B\/([^/?#\s]+)/i.exec(text);
-    var code = (link ? link[1] : text).toUpperCase().replace(/[\s\-_.]/g, "");
+    // As the server reads it (urls.badge_token_from): a pasted link to one of our badges, or
+    // the code in any case with spaces or dashes. A link anywhere else is not a code.
+    var looksLikeLink = /^[a-z][a-z0-9+.\-]*:/i.test(text);
+    var code = looksLikeLink ? (badgeToken(text) || "") : text.toUpperCase().replace(/[\s\-_.]/g, "");
     if (!text) {
       typedError({ code: "required", message: "Type the code printed under the QR." });
       return;

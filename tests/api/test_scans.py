@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from kithmeet.connections import scans
+from kithmeet.connections import services as connections
 from kithmeet.connections.models import Connection, Encounter, Scan
 from kithmeet.database import utcnow
 from kithmeet.events import services as events
@@ -42,15 +43,27 @@ def test_a_scan_connects_and_answers_the_card_and_the_connection(night, bearer):
     assert count(Connection) == 1 and count(Scan) == 1
 
 
-def test_the_badge_may_be_typed_with_spaces_and_dashes_or_be_its_link_in_any_case(night, bearer):
+def test_the_badge_may_be_typed_with_spaces_and_dashes_or_be_its_link_in_any_case(app, night, bearer):
     _, ada, bo = night
+    app.config["PUBLIC_URL"] = "https://meet.example.org"
     api = bearer(ada)
     token = bo.badge_token
     for badge in (f"{token[:4]} {token[4:8]}-{token[8:]}".lower(), f"https://MEET.example.org/b/{token.lower()}",
-                  f"HTTPS://MEET.EXAMPLE.ORG/B/{token}"):
+                  f"HTTPS://MEET.EXAMPLE.ORG/B/{token}", f"http://localhost/B/{token}"):
         response = api.post("/api/v1/scans", {"client_id": new_id(), "badge": badge})
         assert response.status_code == 201, badge
-    assert count(Connection) == 1 and count(Scan) == 3
+    assert count(Connection) == 1 and count(Scan) == 4
+
+
+def test_a_badge_link_of_another_host_or_scheme_is_no_badge(app, night, bearer):
+    _, ada, bo = night
+    app.config["PUBLIC_URL"] = "https://meet.example.org"
+    api, token = bearer(ada), bo.badge_token
+    for badge in (f"https://evil.example/B/{token}", f"javascript:alert(1)//B/{token}",
+                  f"https://meet.example.org.evil.example/B/{token}", f"data:text/html,/B/{token}"):
+        response = api.post("/api/v1/scans", {"client_id": new_id(), "badge": badge})
+        assert (response.status_code, code_of(response)) == (404, "unknown_badge"), badge
+    assert count(Scan) == 0 and count(Connection) == 0
 
 
 def test_the_same_client_id_again_records_once_and_adds_only_its_words(night, bearer):
@@ -74,6 +87,30 @@ def test_a_client_id_of_another_scan_is_refused_not_recorded_elsewhere(night, ma
     assert (other_badge.status_code, code_of(other_badge)) == (409, "client_id_taken")
     assert (other_scanner.status_code, code_of(other_scanner)) == (409, "client_id_taken")
     assert count(Scan) == 1 and count(Connection) == 1
+
+
+@BOTH_DATABASES
+def test_a_client_id_claimed_by_another_scan_while_this_one_is_checked_is_refused(night, make_person, bearer,
+                                                                                 monkeypatch):
+    """The id is claimed inside the service's transaction: a scan taking it in between (here, while
+    the event is looked up) makes this send 409 with nothing written, never a connection made and
+    recorded under an id its client does not know, and every retry says the same."""
+    event, ada, bo = night
+    cy = make_person("Cy", event=event)
+    client_id, where = new_id(), connections._where_and_when
+
+    def racing(*args):
+        monkeypatch.setattr(connections, "_where_and_when", where)
+        connections.connect(cy, ada.badge_token, client_id=client_id)  # commits first, with the same id
+        return where(*args)
+    monkeypatch.setattr(connections, "_where_and_when", racing)
+    api = bearer(ada)
+    raced = api.post("/api/v1/scans", {"client_id": client_id, "badge": bo.badge_token, "talked_about": "Bikes"})
+    assert (raced.status_code, code_of(raced)) == (409, "client_id_taken")
+    retry = api.post("/api/v1/scans", {"client_id": client_id, "badge": bo.badge_token})
+    assert (retry.status_code, code_of(retry)) == (409, "client_id_taken")
+    assert count(Scan) == 1 and count(Connection) == 1  # Cy's alone
+    assert db.session.scalar(select(Scan.scanner_id)) == cy.id
 
 
 def test_refusals_answer_their_codes_and_record_nothing(night, make_event, make_person, bearer):

@@ -31,9 +31,11 @@ def person(person_id):
 
 
 def backdate(event, *, checked_in=None, closed=None):
-    """Move an event's check-ins and closing into the past, as if the night had gone by."""
+    """Move an event's check-ins (and its opening, an hour before them) and closing into the past,
+    as if the night had gone by."""
     if checked_in is not None:
         db.session.execute(update(CheckIn).where(CheckIn.event_id == event.id).values(created_at=checked_in))
+        db.session.execute(update(Event).where(Event.id == event.id).values(opened_at=checked_in - timedelta(hours=1)))
     if closed is not None:
         db.session.execute(update(Event).where(Event.id == event.id).values(status="closed", closed_at=closed))
     db.session.commit()
@@ -167,11 +169,62 @@ def test_a_scan_from_before_the_check_in_still_counts_at_the_open_event(night, m
     assert created and connection.first_event_id == week2.id
 
 
+# A device's clock is not checked: a time before the scanner was there counts as when they came.
+
+def opened(event):
+    return db.session.get(Event, event.id).opened_at
+
+
+@pytest.mark.parametrize("claimed", [timedelta(days=365 * 57), timedelta(days=365 * 2025)])  # 1970, year 1
+def test_a_scan_claimed_before_the_check_in_counts_as_the_check_in(night, claimed):
+    _, week1, ada, bo = night
+    checked_in = utcnow() - timedelta(hours=3)  # the night fixture's check-ins; the event opened before
+    connection, created = connections.connect(ada, bo.badge_token, client_id="q-old",
+                                              scanned_at=utcnow() - claimed)
+    assert created and connection.first_event_id == week1.id
+    scan = scans.scan_result(ada, "q-old")
+    assert abs(scan.scanned_at - checked_in) < timedelta(seconds=5)
+    (encounter,) = connections.encounters_of(connection)
+    sides = db.session.scalars(select(ConnectionSide.touched_at)).all()
+    for when in (connection.created_at, connection.last_met_at, encounter.created_at, *sides):
+        assert when == scan.scanned_at >= opened(week1)
+
+
+def test_a_scan_claimed_before_the_event_opened_counts_as_its_opening(night):
+    """Checked in earlier (an event opened, closed and opened again), the opening is the later bound."""
+    _, week1, ada, bo = night
+    reopened = utcnow() - timedelta(hours=1)
+    db.session.execute(update(Event).where(Event.id == week1.id).values(opened_at=reopened))
+    db.session.commit()
+    connections.connect(ada, bo.badge_token, client_id="q-old", scanned_at=utcnow().replace(year=1990))
+    assert scans.scan_result(ada, "q-old").scanned_at == reopened
+
+
+def test_a_past_time_reaches_a_closed_event_only_from_a_check_in_before_its_closing(night, db_state):
+    """Clamped to the check-in, a claimed past time counts at a closed event only for someone who
+    was there before it closed: it cannot carry a later check-in's scan past the closing."""
+    _, week1, ada, bo = night
+    closed = utcnow() - timedelta(days=2)
+    # Ada checked in (3 hours ago) after Week 1 closed: only by the database, as the service refuses it.
+    backdate(week1, closed=closed)
+    before = db_state()
+    error = refused(lambda: connections.connect(ada, bo.badge_token, scanned_at=utcnow() - timedelta(days=5 * 365)))
+    assert error.code == "event_closed"
+    db.session.commit()
+    assert db_state() == before
+    # Checked in while it was open: the same claim is clamped to that check-in, before the closing.
+    backdate(week1, checked_in=closed - timedelta(hours=2))
+    connection, created = connections.connect(ada, bo.badge_token, client_id="q-old",
+                                              scanned_at=utcnow() - timedelta(days=5 * 365))
+    assert created and connection.first_event_id == week1.id
+    assert connection.created_at == closed - timedelta(hours=2) == scans.scan_result(ada, "q-old").scanned_at
+
+
 def test_event_for_scan_is_one_query(night, count_queries):
     _, week1, ada, _ = night
     ada_id, week1_id = ada.id, week1.id
     with count_queries() as statements:
-        assert events.event_for_scan(ada_id, utcnow() - timedelta(hours=1)).id == week1_id
+        assert events.event_for_scan(ada_id, utcnow() - timedelta(hours=1))[0].id == week1_id
     assert len(statements) == 1
 
 
@@ -243,6 +296,43 @@ def test_two_tabs_sending_the_same_queue_at_once_record_once(app, night, make_pe
     assert [a + b for a, b in zip(*results)] == [1, 1, 1]
     db.session.expire_all()
     assert stored() == (3, 3, 3, ["About Bo", "About Cy", "About Dee"])
+
+
+# A client id another scan holds.
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("race", [False, True])
+def test_a_client_id_another_scan_holds_is_refused_or_renewed_as_the_caller_asks(night, make_person, monkeypatch,
+                                                                                 db_state, race):
+    """Checked before anything is read and again where the id is claimed: with `race`, Cy's scan
+    takes the id after the first check (while the event is looked up)."""
+    _, week1, ada, bo = night
+    cy = make_person("Cy", event=week1)
+    where = connections._where_and_when
+    if race:
+        def racing(*args):
+            monkeypatch.setattr(connections, "_where_and_when", where)
+            connections.connect(cy, ada.badge_token, client_id="q-1")
+            return where(*args)
+        monkeypatch.setattr(connections, "_where_and_when", racing)
+    else:
+        connections.connect(cy, ada.badge_token, client_id="q-1")
+    error = refused(lambda: connections.connect_scan(ada, bo.badge_token, talked_about="Bikes", client_id="q-1",
+                                                     client_id_taken="refuse"))
+    assert (error.code, error.status) == ("client_id_taken", 409)
+    db.session.commit()
+    assert (count(Scan), count(Connection)) == (1, 1)  # Cy's alone
+    if race:  # again, for the renewing caller
+        db.session.execute(Scan.__table__.delete())
+        db.session.execute(Connection.__table__.delete())
+        db.session.commit()
+        monkeypatch.setattr(connections, "_where_and_when", racing)
+    # The page's own id only stops a double send: the scan records under a new one.
+    done = connections.connect_scan(ada, bo.badge_token, talked_about="Bikes", client_id="q-1")
+    assert done.created and not done.repeat
+    mine = db.session.scalar(select(Scan).where(Scan.scanner_id == ada.id))
+    assert mine.client_id != "q-1" and mine.connection_id == done.connection.id
+    assert db.session.scalar(select(Scan.scanner_id).where(Scan.client_id == "q-1")) == cy.id
 
 
 @BOTH_DATABASES

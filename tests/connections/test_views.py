@@ -109,5 +109,7 @@ def test_a_typed_code_of_a_replaced_badge_is_told_apart(two_attendees):
 
 def test_a_pasted_badge_link_works_as_a_typed_code(two_attendees):
     _, _, bo, token = two_attendees
-    response = bo.submit("/code", page="/", data={"code": f"http://127.0.0.1:5000/B/{token}"})
+    response = bo.submit("/code", page="/", data={"code": f"http://localhost/B/{token}"})  # this site's host
     assert response.location == f"/B/{token}"
+    elsewhere = bo.submit("/code", page="/", data={"code": f"https://evil.example/B/{token}"})
+    assert elsewhere.status_code == 400 and field_error(elsewhere.get_data(as_text=True), "code") == "bad_code"
