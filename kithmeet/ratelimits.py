@@ -27,7 +27,9 @@ LIMITS = {
     "connections.typed_code": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
     # The API's scans and undos count as the scan page's do (a bearer token's person, per person).
     "api.create_scan": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
-    "api.undo_scan": [("scan", "RATELIMIT_SCAN", {"POST"}, "person")],
+    # Undo is not a scan: a person at the scan limit must still take back a wrong one. Counted with
+    # lookups, so it is no way to try client ids either.
+    "api.undo_scan": [("lookup", "RATELIMIT_LOOKUP", {"POST"}, "person")],
     # A badge or join QR image answers "does this code exist" just as a badge page does.
     "badges.badge_svg": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
     "badges.badge_png": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],

@@ -82,8 +82,8 @@ def news_of(person):
 
 
 def _read(person_id):
-    """The person's generation and birth, their count of unseen connections and the newest one
-    (as consent.pending_rows orders them), in one row; None when there is no such person."""
+    """The person's generation and birth, their count of unseen connections and the newest one to
+    reach them, in one row; None when there is no such person."""
     return db.session.execute(_statement(), {"person_id": person_id}).first()
 
 
@@ -101,5 +101,7 @@ def _statement():
                          .outerjoin(connection, connection.c.id == side.c.connection_id)
                          .outerjoin(other, other.c.id == other_id))
             .where(me.c.id == bindparam("person_id"))
-            .order_by(connection.c.last_met_at.desc().nulls_last(), connection.c.id.desc())
+            # The newest to reach this person, by when its side was recorded: a scan synced late from
+            # an offline phone carries an earlier meeting time, and must still be the one named.
+            .order_by(side.c.id.desc().nulls_last())
             .limit(1))

@@ -21,10 +21,22 @@ def test_a_token_s_scans_count_per_person_with_the_scan_page_s(night, make_perso
     cy = make_person("Cy", event=event)
     by_token, by_page = bearer(ada), session_api(ada)
     statuses = [scan(by_token, bo.badge_token).status_code, scan(by_page, bo.badge_token).status_code,
-                by_token.post(f"/api/v1/scans/{uuid.uuid4()}/undo").status_code]
-    assert statuses == [201, 201, 404]  # three counted: the scans' bucket is Ada's, however she sends
+                scan(by_token, bo.badge_token).status_code]
+    assert statuses == [201, 201, 201]  # three counted: the scans' bucket is Ada's, however she sends
     refused = scan(by_token, bo.badge_token)
     assert (refused.status_code, code_of(refused)) == (429, "rate_limited")
     assert scan(session_api(ada), bo.badge_token).status_code == 429
     # Cy shares the address (every test client does) but not the count.
     assert scan(bearer(cy), bo.badge_token).status_code == 201
+
+
+def test_undo_still_works_at_the_scan_limit(night, bearer):
+    """A person who hit the scan limit must still be able to take a wrong scan back."""
+    _, ada, bo = night
+    api = bearer(ada)
+    client_id = str(uuid.uuid4())
+    assert api.post("/api/v1/scans", {"client_id": client_id, "badge": bo.badge_token}).status_code == 201
+    assert scan(api, bo.badge_token).status_code == 201 and scan(api, bo.badge_token).status_code == 201
+    assert scan(api, bo.badge_token).status_code == 429
+    undone = api.post(f"/api/v1/scans/{client_id}/undo")
+    assert undone.status_code == 200 and undone.get_json()["scan"]["undone"] is True

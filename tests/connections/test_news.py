@@ -6,6 +6,7 @@ import importlib.util
 import pathlib
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -13,6 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from kithmeet.connections import consent, news
+from kithmeet.database import utcnow
 from kithmeet.connections import services as connections
 from kithmeet.extensions import db
 from kithmeet.people import erasure
@@ -68,6 +70,16 @@ def test_who_connected_with_you_newest_first(night, client):
     assert answer(client, ada) == {"count": 1, "latest": {"name": "Bo", "connection": with_bo.public_id,
                                                           "url": f"/followup/{with_bo.public_id}"}}
     assert answer(client, ada)["count"] == consent.pending_count(ada)
+
+
+def test_a_scan_synced_late_is_named_though_it_was_made_earlier(night, client):
+    """An offline phone's scan arrives after another one made later: it is the news, not the other."""
+    _, ada, bo, cy = night
+    connections.connect(bo, ada.badge_token)
+    made_earlier = utcnow() - timedelta(minutes=30)
+    with_cy = connections.connect_scan(cy, ada.badge_token, client_id="late-from-cy", scanned_at=made_earlier).connection
+    assert answer(client, ada)["latest"] == {"name": "Cy", "connection": with_cy.public_id,
+                                             "url": f"/followup/{with_cy.public_id}"}
 
 
 def test_removed_blocked_and_meeting_again_after_keeping_are_not_news(night, client):
