@@ -33,7 +33,7 @@ def create_app(config=None, instance_path=None):
 
 
 def register_extensions(app):
-    from . import database, ratelimits, security, sessions
+    from . import database, ratelimits, security, sessions, static_compression
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -45,6 +45,7 @@ def register_extensions(app):
     csrf.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
+    static_compression.init_app(app)  # gzip for static js, css, wasm, svg: compressed once per process
 
     from . import auth, changelog
     from .mail import models as _mail_models  # noqa: F401  (tables the migrations know)
@@ -68,14 +69,20 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from .api import auth as api_auth
+    from .api.token_views import bp as api_tokens_bp
+    from .api.views import bp as api_bp
     from .badges.views import bp as badges_bp
     from .badges import sheet_views  # noqa: F401 - printed badges register on badges' bp
     from .connections.views import bp as connections_bp
+    from .connections import scanner_views  # noqa: F401 - the in-page scanner registers on connections' bp
+    from .connections.news_views import bp as news_bp
     from .followup.views import bp as followup_bp
     from .guests.views import bp as guests_bp
     from .followup import reconnect_views  # noqa: F401 - reconnect today's pages register on followup's bp
     from .followup import mail_views  # noqa: F401 - unsubscribe and the mail switches register on followup's bp
     from .home import bp as home_bp
+    from .offline import bp as offline_bp
     from .organizer.views import bp as organizer_bp
     from .organizer.kiosk_views import bp as kiosk_bp
     from .people.views import bp as people_bp
@@ -83,7 +90,12 @@ def register_blueprints(app):
 
     for bp in (home_bp, organizer_bp, people_bp, badges_bp, connections_bp, followup_bp, reports_bp, guests_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(offline_bp)  # the manifest and /sw.js: the worker's scope is the site's root
     app.register_blueprint(kiosk_bp)  # the door kiosk: its lock runs before every request
+    app.register_blueprint(api_bp)  # JSON under /api/v1 (its own CSRF check: kithmeet/api/auth.py)
+    app.register_blueprint(api_tokens_bp)  # /settings/api-tokens
+    api_auth.init_app(app)  # current_person() knows a bearer token's person, for the rate limits too
+    app.register_blueprint(news_bp)  # "X connected with you": GET /api/v1/news, read without a session
 
 
 def register_errorhandlers(app):

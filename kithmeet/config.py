@@ -47,6 +47,10 @@ class Defaults:
     LIVE_WEB_BATCH = 10
     # The door kiosk returns to its start after this long untouched (static/js/kiosk.js).
     KIOSK_IDLE_SECONDS = 30
+    # "Björn connected with you": how often an open home or badge page checks (static/js/news.js),
+    # and how long the token it checks with stays good (connections/news.py).
+    NEWS_POLL_SECONDS = 3
+    NEWS_TOKEN_HOURS = 12
     # "I've been here before" (e-mailed sign-in links): requests per client address (a venue
     # shares one), mails per e-mail address and client, and per e-mail address whoever asks
     # (counted in the same storage; see SECURITY.md).
@@ -56,6 +60,9 @@ class Defaults:
     # The request page answers no sooner than this, known address or not: the few writes a
     # known one costs must not show in the response time.
     EMAIL_SIGNIN_MIN_SECONDS = 0.25
+    # A scan made offline while its event was open still counts there when it syncs after the
+    # event closed, for this many days after closing (events.services.event_for_scan).
+    SCAN_SYNC_GRACE_DAYS = 7
     TRUST_PROXY = False
     FOLLOWUP_PAGE_SIZE = 50
     CHANGELOG_LEVEL = "INFO"  # "WARNING" silences the one-line-per-change log

@@ -15,7 +15,7 @@ from kithmeet.extensions import db
 from kithmeet.organizer import passwords
 from kithmeet.reports import services as reports
 
-from .test_csrf import FORM_PAGE, PASSWORD, ROUTES, STATE_CHANGING, Site, token_field
+from .test_csrf import FORM_PAGE, PASSWORD, ROUTES, STATE_CHANGING, Site, send, token_field
 
 ROLES = ("visitor", "attendee", "stranger", "owner", "co_organizer", "door", "other_organizer")
 ATTENDEES = {"attendee", "stranger"}
@@ -56,6 +56,7 @@ ACCESS = {
     "organizer.reset_password": EVERYONE,  # the reset link is the authority
     "organizer.login_code": NO_ONE,  # only between a right password and the code
     "people.badge": ATTENDEE,
+    "connections.scanner": ATTENDEE,  # the in-page scanner: what /badge gives anyone else
     "people.signin_link": ATTENDEE,
     "people.account": ATTENDEE,
     "people.edit_profile": ATTENDEE,
@@ -119,6 +120,22 @@ ACCESS = {
     "kiosk.label": ORGANIZER,
     "kiosk.leave": ORGANIZER,
     "kiosk.signin": EVERYONE,
+    # The JSON API (a 401 is "signin"): its description and the CSRF token for anyone, the rest
+    # the attendee's own; Ada's connection and scan do not exist for Cy (404).
+    "api.openapi_document": EVERYONE,
+    "api.session_state": EVERYONE,
+    "api.me": ATTENDEE,
+    "api.connection_list": ATTENDEE,
+    "api.connection": ADA_ONLY,
+    "api.scan": ADA_ONLY,
+    "api_tokens.index": ATTENDEE,  # personal API tokens: each person's own
+    # Offline first: the manifest, the worker and its offline page (who is signed in, for the
+    # queue, is api.session_state).
+    "offline.manifest": EVERYONE,
+    "offline.service_worker": EVERYONE,
+    "offline.offline_page": EVERYONE,
+    # "X connected with you": the attendee's own count (a page's token, or here the session).
+    "news.check": ATTENDEE,
 }
 
 # Who may send each state change; every other role is refused and nothing changes. A
@@ -189,6 +206,11 @@ SENDERS = {
     "kiosk.new_here": AT_THE_DOOR,
     "kiosk.leave": AT_THE_DOOR,
     "kiosk.signin": ANYONE,
+    "api.create_scan": ATTENDEES,  # Cy scanning Bo is a scan of her own
+    "api.undo_scan": {"attendee"},  # Ada's scan: not Cy's to take back
+    "api.edit_connection": {"attendee"},
+    "api_tokens.create": ATTENDEES,  # each their own tokens
+    "api_tokens.revoke": {"attendee"},  # Ada's token: to Cy it does not exist
 }
 
 # Words only their owners may see: Ada's shared e-mail (Bo and Ada), her private note and
@@ -320,8 +342,8 @@ def test_a_state_change_from_a_role_that_may_not_make_it_changes_nothing(app, wa
             fields = route.fields(walk, genuine[route.sessions[0]])
             client = sessions[role]
             before = tracked()
-            response = client.open(url, method=method,
-                                   data={token_field(walk, route): client.csrf_token(FORM_PAGE), **fields})
+            response = send(client, url, method, route, {token_field(walk, route): client.csrf_token(FORM_PAGE)},
+                            fields)
             what = f"{method} {url} ({rule.endpoint}) as {role}"
             code = re.search(r'data-code="([^"]*)"', response.get_data(as_text=True))
             answered = rule.endpoint in ANSWERED_WITH_A_PAGE and response.status_code == 200

@@ -195,6 +195,16 @@ def badge(page, base, seed):
     sign_in_as(page, base, signin)
 
 
+def badge_news(page, base, seed):
+    # The own badge page once someone connected with its owner: static/js/news.js's notice shows.
+    _, code = seed.event()
+    ada, signin = seed.person(code, "Ada Okafor", answers=["Scaling Flask apps"])
+    bjorn, _ = seed.person(code, "Björn Løvås")
+    sign_in_as(page, base, signin)
+    seed.connect(bjorn, ada)
+    expect(page.locator('[data-state="news-notice"]')).to_be_visible(timeout=5000)
+
+
 def scan(page, base, seed):
     _, code = seed.event()
     ada, _ = seed.person(code, "Ada Okafor", headline="Backend developer", answers=["Scaling Flask apps"],
@@ -203,6 +213,20 @@ def scan(page, base, seed):
     sign_in_as(page, base, signin)
     page.goto(f"{base}/B/{ada}")
     expect(page.get_by_role("button", name="Connect", exact=True)).to_be_visible()
+
+
+def scanner(page, base, seed):
+    """The in-page scanner after a typed code connected (this browser has no camera: the page
+    says so), with the card, the talked-about box and Undo on screen."""
+    _, code = seed.event()
+    ada, _ = seed.person(code, "Ada Okafor", headline="Backend developer", answers=["Scaling Flask apps"])
+    _, signin = seed.person(code, "Björn Løvås", answers=["3D printing"])
+    sign_in_as(page, base, signin)
+    page.goto(f"{base}/scan")
+    expect(page.locator("#camera-problem")).to_be_visible()
+    page.get_by_label("Badge code", exact=True).fill(ada)
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#scan-outcome")).to_have_attribute("data-state", "connected")
 
 
 def signin_switching(page, base, seed):
@@ -797,8 +821,45 @@ def kiosk_signin(page, base, seed):
     expect(page.get_by_role("button", name="Continue as Ada Okafor")).to_be_visible()
 
 
+def api_tokens(page, base, seed):
+    """Reached from the account page: a token just made (its secret shown once), listed below."""
+    account(page, base, seed)
+    page.get_by_role("link", name="Manage API tokens").click()
+    page.get_by_label("Token name").fill("My CRM, synced every night")
+    page.get_by_role("button", name="Make a token").click()
+    expect(page.locator('[data-state="token-made"]')).to_be_visible()
+
+
+def offline_page(page, base, seed):
+    """What the service worker shows for a page this phone has no copy of, with no network."""
+    seed.event()
+    page.goto(base + "/offline")
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+
+
+def home_refused_scans(page, base, seed):
+    """The home page listing saved scans the server refused when they were sent (offline.js)."""
+    _, code = seed.event()
+    _, signin = seed.person(code, "Ada Okafor", answers=["Scaling Flask apps"])
+    sign_in_as(page, base, signin)
+    page.goto(base + "/")
+    page.evaluate("""() => window.kithmeetQueue.pending().then(() => new Promise((resolve, reject) => {
+        const owner = document.querySelector('meta[name="kithmeet-owner"]').content;
+        const open = indexedDB.open("kithmeet-queue");
+        open.onsuccess = () => {
+            const tx = open.result.transaction("refused", "readwrite");
+            tx.objectStore("refused").put({client_id: "c1", owner, badge: "ZZZZZZZZZZZ", code: "unknown_badge",
+                message: "We don't recognise that badge code.", scanned_at: "2026-11-26T19:40:00Z"});
+            tx.oncomplete = () => { open.result.close(); resolve(); };
+            tx.onerror = () => reject(tx.error);
+        };
+    }))""")
+    page.reload()
+    expect(page.locator("[data-queue-refused]")).to_be_visible()
+
+
 PAGES = [home_visitor, home_attendee, organizer_setup, organizer_login, organizer_dashboard, organizer_event,
-         organizer_new_event, organizer_edit_event, organizer_branding, join_branded_with_code, organizer_close_event, organizer_delete_draft, organizer_poster, join, badge, scan, signin_switching, scan_connected, scan_memory, public_card, own_badge, followup,
+         organizer_new_event, organizer_edit_event, organizer_branding, join_branded_with_code, organizer_close_event, organizer_delete_draft, organizer_poster, join, badge, badge_news, scan, scanner, signin_switching, scan_connected, scan_memory, public_card, own_badge, followup,
          reconnect_today, reconnect_draft,
          followup_connection, followup_conflict, organizer_account, organizer_change_password, organizer_two_factor_setup,
          organizer_recovery_codes, organizer_login_code, organizer_two_factor_off, organizer_activity,
@@ -807,7 +868,8 @@ PAGES = [home_visitor, home_attendee, organizer_setup, organizer_login, organize
          guests_upload, guests_mapping, guests_report, public_card_unclaimed, organizer_badge_sheets,
          organizer_live, organizer_live_projector, organizer_attendees, organizer_attendee_hide,
          organizer_members, organizer_leave_series, organizer_invite,
-         kiosk_start, kiosk_search, kiosk_new, kiosk_handoff, kiosk_leave, kiosk_signin]
+         kiosk_start, kiosk_search, kiosk_new, kiosk_handoff, kiosk_leave, kiosk_signin,
+         api_tokens, offline_page, home_refused_scans]
 
 
 @pytest.mark.browser
