@@ -1,31 +1,18 @@
 """Rate limits hold across gunicorn workers: the app is served by two worker processes,
 each with its own memory, counting in the shared store (the database by default, Redis
 for several machines)."""
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from kithmeet import create_app
 from kithmeet.extensions import db
 
 from .postgres import BOTH_DATABASES
+from .servers import Gunicorn, Redis
 
 LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_ORGANIZER_SIGNIN": "3 per minute", "SECRET_KEY": "k"}
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -34,36 +21,13 @@ def serve(tmp_path):
     servers = []
 
     def start(database_url, **config):
-        settings = {**LIMITED, **config, "SQLALCHEMY_DATABASE_URI": database_url}
-        schema = create_app(settings, instance_path=str(tmp_path / "instance"))
-        with schema.app_context():  # here, once: two workers creating tables at once would race
-            db.create_all()
-            db.engine.dispose()
-        (tmp_path / "served.py").write_text(
-            "from kithmeet import create_app\n"
-            f"app = create_app({settings!r}, instance_path={str(tmp_path / 'instance')!r})\n")
-        port = free_port()
-        # --reuse-port: each worker listens on its own socket and the kernel spreads new
-        # connections between them, so requests really do land on both workers.
-        servers.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--reuse-port",
-             "--access-logfile", str(tmp_path / "access.log"), "--access-logformat", "%(p)s %(s)s",
-             "--chdir", str(tmp_path), "served:app"],
-            cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": os.environ["PATH"]},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/organizer/login", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.05)
-        return base
+        server = Gunicorn(tmp_path, database_url, {**LIMITED, **config}, threads=1, name="served")
+        servers.append(server.start())
+        return server.base
 
     yield start
     for server in servers:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 def sign_in_attempts(base, count):
@@ -82,7 +46,7 @@ def sign_in_attempts(base, count):
 
 def workers_that_answered(tmp_path):
     time.sleep(0.2)  # the access log is written as each response goes out
-    return {line.split()[0] for line in (tmp_path / "access.log").read_text().splitlines()
+    return {line.split()[0] for line in (tmp_path / "served-access.log").read_text().splitlines()
             if line.endswith((" 400", " 429"))}
 
 
@@ -95,23 +59,9 @@ def test_two_workers_share_one_count_in_the_database(serve, database_url, tmp_pa
 
 @pytest.fixture
 def redis_url(tmp_path):
-    """A throwaway redis-server (Debian's, which `make test` installs) on a free loopback port."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is missing: `make test` installs it"
-    port = free_port()
-    server = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    server = Redis(tmp_path).start()
+    yield server.url
+    server.stop()
 
 
 def test_two_workers_share_one_count_in_redis(serve, tmp_path, redis_url):
