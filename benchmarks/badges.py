@@ -53,7 +53,7 @@ def main(count=COUNT):
             organizer = db.session.get(Organizer, organizer_id)
             fonts.fonts(fonts.font_dirs())  # the fonts are read once per process, not per sheet
             print(f"{count} badges as PDF (target under {TARGET_SECONDS} s):")
-            # The first stock works out every QR code; the others reuse them (sheets._matrix), as
+            # The first stock works out every QR code; the others reuse them (qr.code), as
             # an organizer printing the same people again does. CPU time beside wall time: on a
             # shared machine the wall clock measures the neighbours too.
             for key in STOCKS:

@@ -5,7 +5,9 @@ owner key, people.device.owner_key). The queue asks the API's /api/v1/session wh
 What the worker does lives in static/js/sw.js; this module only tells it what to precache
 and which version it is. The version is a hash of every file it precaches (and of the worker
 and the queue script themselves), so a deploy that changes any of them changes /sw.js, and
-browsers install the new worker and drop the old copies.
+browsers install the new worker and drop the old copies. The precache list names the files
+as pages link them, by url_for: fingerprinted (static_files.py), so what a page asks for is
+what the worker holds. The worker's own URL, /sw.js, never changes.
 """
 import hashlib
 import json
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, has_request_context, render_template, request, url_for
 
+from . import static_files
 from .people.device import owner_key
 
 bp = Blueprint("offline", __name__)
@@ -37,8 +40,6 @@ THEME_COLOR = "#0d6b63"  # --brand in static/css/app.css
 BACKGROUND_COLOR = "#f6f4ef"  # --paper
 ICONS = (("icons/icon-192.png", 192, "any"), ("icons/icon-512.png", 512, "any"),
          ("icons/maskable-192.png", 192, "maskable"), ("icons/maskable-512.png", 512, "maskable"))
-
-_versions = {}  # (files, their sizes and mtimes) -> version: hashed again only when a file changes
 
 
 @bp.app_context_processor
@@ -77,24 +78,12 @@ def shell_files():
 
 
 def worker_version(files):
-    static = Path(current_app.static_folder)
-    hashed = [WORKER, *files]  # the queue script is among them (static/js/)
-    signature = tuple((name, *_stat(static / name)) for name in hashed)
-    if signature not in _versions:
-        digest = hashlib.sha256()
-        for name in hashed:
-            digest.update(name.encode() + b"\0")
-            digest.update((static / name).read_bytes() if (static / name).is_file() else b"")
-        _versions[signature] = digest.hexdigest()[:16]
-    return _versions[signature]
-
-
-def _stat(path):
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return (None, None)
-    return (info.st_size, info.st_mtime_ns)
+    # Of the files' content hashes, as their fingerprinted names carry them (static_files.py):
+    # each file is read again only when it changes.
+    digest = hashlib.sha256()
+    for name in (WORKER, *files):  # the queue script is among them (static/js/)
+        digest.update(f"{name}\0{static_files.content_hash(current_app.static_folder, name) or ''}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 @bp.get("/manifest.webmanifest")

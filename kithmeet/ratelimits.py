@@ -30,10 +30,7 @@ LIMITS = {
     # Undo is not a scan: a person at the scan limit must still take back a wrong one. Counted with
     # lookups, so it is no way to try client ids either.
     "api.undo_scan": [("lookup", "RATELIMIT_LOOKUP", {"POST"}, "person")],
-    # A badge or join QR image answers "does this code exist" just as a badge page does.
-    "badges.badge_svg": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
-    "badges.badge_png": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
-    "badges.join_svg": [("lookup", "RATELIMIT_LOOKUP", {"GET"}, "person")],
+    # Badge and join QR images are not here: they look no code up, so they tell nothing (badges/views.py).
     "people.join": [("join", "RATELIMIT_JOIN", {"POST"}, "address")],
     "people.signin": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
     "organizer.login": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],

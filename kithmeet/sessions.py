@@ -14,6 +14,7 @@ never brings back a session that was ended while the request was under way.
 """
 import hashlib
 import random
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ REFRESH_AFTER = 24 * 3600  # seconds between expiry refreshes of an unchanged se
 SAVED_KEY = "_saved"  # when the session was last written (epoch seconds)
 PURGE_CHANCE = 0.01
 SESSIONLESS = "kithmeet_sessionless"  # app.extensions key: {path: header} (skip_loading)
+SESSIONLESS_PATHS = "kithmeet_sessionless_paths"  # app.extensions key: [pattern] (skip_loading_paths)
 
 
 class WebSession(db.Model):
@@ -57,6 +59,9 @@ class ServerSessions:
         header = app.extensions.get(SESSIONLESS, {}).get(request.path)
         if header is not None and request.method in ("GET", "HEAD") and header in request.headers:
             return self.make_null_session(app)  # proves who sent it by itself (skip_loading)
+        if request.method in ("GET", "HEAD") and any(
+                pattern.fullmatch(request.path) for pattern in app.extensions.get(SESSIONLESS_PATHS, ())):
+            return self.make_null_session(app)  # the same answer for everyone (skip_loading_paths)
         sid = request.cookies.get(self.get_cookie_name(app))
         data = self._retrieve_session_data(self._get_store_id(sid)) if sid and len(sid) <= 100 else None
         if data is not None:
@@ -134,6 +139,14 @@ def skip_loading(app, path, header):
     made every few seconds (the "connected with you" check, connections/news_views.py),
     where reading the session would be a statement of its own on every request."""
     app.extensions.setdefault(SESSIONLESS, {})[path] = header
+
+
+def skip_loading_paths(app, pattern):
+    """GET and HEAD requests whose whole path matches `pattern` (a regular expression) get no
+    session: none is read or written and no cookie is set. For answers that are the same for
+    whoever asks and never look at who it is (the QR images, badges/views.py), where reading
+    the session would cost a statement per request for nothing."""
+    app.extensions.setdefault(SESSIONLESS_PATHS, []).append(re.compile(pattern))
 
 
 def regenerate(session):

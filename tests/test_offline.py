@@ -16,6 +16,7 @@ from kithmeet.extensions import db
 from kithmeet.offline import OWNER_HEADER, WARM_HEADER
 from kithmeet.people.device import owner_key
 from kithmeet.security import CSP
+from kithmeet.static_files import FINGERPRINTED, content_hash, split
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -31,7 +32,12 @@ def _config(body):
 
 def _static_file(url):
     assert url.startswith("/static/"), url
-    return STATIC / url.removeprefix("/static/")
+    return STATIC / split(url.removeprefix("/static/"))[0]
+
+
+def _plain(url):
+    """A static URL without its fingerprint (static_files.py)."""
+    return "/static/" + split(url.removeprefix("/static/"))[0]
 
 
 def _colour(name):
@@ -71,7 +77,7 @@ def test_pages_link_the_manifest_and_theme_colour_and_register_the_worker(client
     html = client.get("/").get_data(as_text=True)
     assert '<link rel="manifest" href="/manifest.webmanifest">' in html
     assert f'<meta name="theme-color" content="{_colour("--brand")}">' in html
-    assert re.search(r'<script src="/static/js/offline\.js" defer data-worker="/sw\.js"'
+    assert re.search(r'<script src="/static/js/offline\.[0-9a-f]{12}\.js" defer data-worker="/sw\.js"'
                      r' data-session="/api/v1/session"></script>', html)  # where it asks if the network is back
 
 
@@ -95,15 +101,20 @@ def test_the_worker_precaches_the_shell_and_only_files_that_exist(client):
     files = [url for url in precache if url != config["offlinePage"]]
     missing = [url for url in files if not _static_file(url).is_file()]
     assert missing == []
+    # Named as the pages link them: fingerprinted with the content's hash (static_files.py).
+    for url in files + [config["queueScript"]]:
+        name = url.removeprefix("/static/")
+        assert FINGERPRINTED.fullmatch(name) and split(name)[1] == content_hash(str(STATIC), split(name)[0]), url
+    plain = {_plain(url) for url in files}
     for name in ("css/app.css", "js/app.js", "js/offline.js", "js/scan-queue.js", "icons/icon-192.png"):
-        assert f"/static/{name}" in precache, name
-    assert config["queueScript"] == "/static/js/scan-queue.js"
+        assert f"/static/{name}" in plain, name
+    assert _plain(config["queueScript"]) == "/static/js/scan-queue.js" and config["queueScript"] in precache
     assert (config["ownerHeader"], config["warmHeader"]) == (OWNER_HEADER, WARM_HEADER)
-    assert "/static/js/sw.js" not in precache
+    assert "/static/js/sw.js" not in plain
     # Whatever the scanner vendors is precached (its wasm too), its license texts are not.
     vendored = {f"/static/{path.relative_to(STATIC).as_posix()}"
                 for path in (STATIC / "vendor" / "barcode-detector").glob("*.*js")}
-    assert vendored and vendored <= set(precache)
+    assert vendored and vendored <= plain
     assert not [url for url in precache if "LICENSE" in url or url.endswith(".md")]
     assert len(precache) == len(set(precache))
 
@@ -127,10 +138,13 @@ def test_a_deploy_that_changes_a_precached_file_changes_the_worker(client, own_s
     (own_static / "css" / "app.css").write_text((own_static / "css" / "app.css").read_text() + "\n/* new */\n")
     changed_etag, changed = worker()
     assert changed["version"] != config["version"] and changed_etag != etag
+    # The changed file is precached under its new name, as the pages now link it.
+    css = [url for url in changed["precache"] if _plain(url) == "/static/css/app.css"]
+    assert len(css) == 1 and css[0] not in config["precache"]
     assert client.get("/sw.js", headers={"If-None-Match": etag}).status_code == 200  # the old copy is stale
     (own_static / "vendor" / "barcode-detector" / "extra.wasm").write_bytes(b"\0asm")
     added = worker()[1]
-    assert "/static/vendor/barcode-detector/extra.wasm" in added["precache"]
+    assert "/static/vendor/barcode-detector/extra.wasm" in {_plain(url) for url in added["precache"]}
     assert added["version"] != changed["version"]
     (own_static / "js" / "scan-queue.js").write_text("// changed\n")
     assert worker()[1]["version"] != added["version"]  # the queue script is in the version too
@@ -175,12 +189,12 @@ def test_the_door_kiosk_installs_no_worker(app, make_organizer, make_event):
     client = app.test_client()
     client.submit("/organizer/login", data={"email": "door@example.org", "password": "a long enough password"})
     page = f"/organizer/events/{event.public_id}"
-    assert "offline.js" in client.get(page).get_data(as_text=True)  # an organizer's own pages do
+    assert "/static/js/offline." in client.get(page).get_data(as_text=True)  # an organizer's own pages do
     assert client.submit(f"{page}/kiosk", page=page).location == "/kiosk"
     kiosk = client.get("/kiosk")
     html = kiosk.get_data(as_text=True)
     assert kiosk.status_code == 200 and '<body class="kiosk">' in html
-    assert "offline.js" not in html and "manifest" not in html
+    assert "/static/js/offline." not in html and "manifest" not in html
 
 
 def test_offline_files_keep_the_strict_policy_and_the_shared_ones_may_be_cached(make_event, make_person, signed_in):

@@ -17,7 +17,6 @@ person (a reprint at the door); people hidden from the event or removed from the
 import io
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 from fpdf import FPDF
 from sqlalchemy import select
@@ -237,7 +236,9 @@ class _Sheet(FPDF):
 
     def qr_code(self, url, x, y, size):
         """The code's dark modules as filled rectangles, a run per row, with its quiet zone white."""
-        matrix = _matrix(url)
+        # The code as the badge image drew it (qr.code): its mask, most of its cost, chosen once
+        # per process for both, so a reprint or a badge already shown on a phone costs no new one.
+        matrix = qr.code(url).matrix
         count = len(matrix)
         module = size / (count + 2 * qr.QUIET_ZONE)
         self.set_fill_color(255, 255, 255)
@@ -259,13 +260,6 @@ class _Sheet(FPDF):
                 else:
                     c += 1
         self._out("q 0 g " + " ".join(ops) + " f Q")
-
-
-@lru_cache(maxsize=4096)
-def _matrix(url):
-    # Choosing the mask is most of a code's cost; an organizer prints the same people again
-    # (another stock, a late arrival's sheet), so each code is worked out once per process.
-    return tuple(bytes(row) for row in qr.make(url).matrix)
 
 
 def _qr_size(stock):

@@ -1,39 +1,66 @@
-"""Badge and join QR images. Public: a badge image carries only its token."""
+"""Badge and join QR images: a pure function of the code in the path and the site's address.
+
+No code is looked up. The image of a made-up code is a QR of a link that leads nowhere, which
+tells nothing anyone could not draw for themselves, so the image needs no lookup and no rate
+limit, reads no session and runs no SQL statement (the /B/ and /J/ pages behind the links
+look codes up, and limit that). Each image is drawn once per process (qr.image), and is the
+same for as long as the site's address is: a strong ETag of its bytes and a year of caching.
+"""
 from flask import Blueprint, Response, abort, request
 
-from ..events import services as events
-from ..people import services as people
-from ..tokens import normalize
+from .. import sessions
+from ..tokens import looks_valid, normalize
 from . import qr
 
 bp = Blueprint("badges", __name__)
 
+# The answer never changes for its URL (the site's address is part of the URL's host, or fixed
+# by PUBLIC_URL; a site that moves must keep the old address redirecting anyway, for the
+# printed badges).
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+# The paths of the images below: no session is read or written for them (sessions.py).
+SESSIONLESS = r"/badge/[^/]+\.(?:svg|png)|/J/[^/]+\.svg"
 
-def _image(body, mimetype):
-    response = Response(body, mimetype=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+
+@bp.record_once
+def _skip_the_session(state):
+    sessions.skip_loading_paths(state.app, SESSIONLESS)
+
+
+def _code(text):
+    code = normalize(text)
+    if not looks_valid(code):
+        abort(404)
+    return code
+
+
+def _image(image):
+    # The one condition a client can hold for these (no Last-Modified, no ranges), checked by
+    # hand: werkzeug's make_conditional costs more than the rest of the request.
+    headers = {"ETag": f'"{image.etag}"', "Cache-Control": CACHE_CONTROL}
+    if request.if_none_match.contains_weak(image.etag):
+        return Response(status=304, headers=headers, mimetype=image.mimetype)
+    return Response(image.body, mimetype=image.mimetype, headers=headers)
 
 
 @bp.get("/badge/<token>.svg")
 def badge_svg(token):
-    person = people.person_by_badge(token)
-    return _image(qr.svg(qr.badge_url(person.badge_token), title="Badge QR code"), "image/svg+xml")
+    return _image(qr.image(qr.badge_url(_code(token)), "svg", title="Badge QR code"))
 
 
 @bp.get("/badge/<token>.png")
 def badge_png(token):
-    person = people.person_by_badge(token)
+    url = qr.badge_url(_code(token))
     scale = request.args.get("scale", default=10, type=int)
     if not 2 <= scale <= 40:
         abort(400)
-    return _image(qr.png(qr.badge_url(person.badge_token), scale=scale), "image/png")
+    return _image(qr.image(url, "png", scale=scale))
 
 
 @bp.get("/J/<code>.svg")
 def join_svg(code):
-    event = events.event_by_join_code(normalize(code))
-    return _image(qr.svg(qr.join_url(event.join_code), title=f"Join {event.name}"), "image/svg+xml")
+    # Titled without the event's name: that would need the lookup, and outlive a rename in caches.
+    return _image(qr.image(qr.join_url(_code(code)), "svg", title="Join QR code"))
 
 
 from . import brand_views  # noqa: E402,F401 - an event's logo and accent stylesheet register on bp

@@ -25,7 +25,14 @@ var KEPT = { "/": "read-only", "/badge": "read-only", "/followup": "read-only", 
 var BADGE_PARTS = /^\/(badge\/[A-Za-z0-9]+\.svg|logo\/[A-Za-z0-9_-]+\.png|brand\/[0-9A-Fa-f]+\.css)$/;
 var BADGE_PART_LINKS = /(?:src|href)="(\/(?:badge\/[A-Za-z0-9]+\.svg|logo\/[A-Za-z0-9_-]+\.png|brand\/[0-9A-Fa-f]+\.css))"/g;
 var PRECACHED = {};
-CONFIG.precache.forEach(function (url) { PRECACHED[url] = true; });
+// Static files are named by their content (app.<hash>.css). A page kept offline from before a
+// deploy names the old hashes: offline, it gets today's file of the same plain name.
+var FINGERPRINT = /\.[0-9a-f]{12}(\.[^./]+)$/;
+var BY_PLAIN_NAME = {};
+CONFIG.precache.forEach(function (url) {
+  PRECACHED[url] = true;
+  BY_PLAIN_NAME[url.replace(FINGERPRINT, "$1")] = url;
+});
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
@@ -52,6 +59,11 @@ self.addEventListener("fetch", function (event) {
   } else if (PRECACHED[url.pathname] && !url.search) {
     event.respondWith(caches.match(url.pathname, { cacheName: SHELL }).then(function (cached) {
       return cached || fetch(request);
+    }));
+  } else if (url.pathname.indexOf("/static/") === 0 && BY_PLAIN_NAME[url.pathname.replace(FINGERPRINT, "$1")]) {
+    var current = BY_PLAIN_NAME[url.pathname.replace(FINGERPRINT, "$1")];
+    event.respondWith(fetch(request).catch(function () {
+      return caches.match(current, { cacheName: SHELL }).then(function (cached) { return cached || Response.error(); });
     }));
   } else if (BADGE_PARTS.test(url.pathname)) {
     // The badge's QR (and look): from the network when there is one, else the badge page's copy.

@@ -98,11 +98,6 @@ def test_token_alphabet_is_qr_alphanumeric_without_look_alikes():
     assert len(new_code()) == BADGE_TOKEN_LENGTH
 
 
-def test_unknown_badge_image_is_404(client):
-    assert client.get("/badge/AAAAAAAAAAA.png").status_code == 404
-    assert client.get("/badge/AAAAAAAAAAA.png?scale=1000").status_code == 404
-
-
 def test_png_scale_is_bounded(client, make_person):
     person = make_person()
     assert client.get(f"/badge/{person.badge_token}.png?scale=1000").status_code == 400

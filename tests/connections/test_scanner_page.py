@@ -9,6 +9,7 @@ from kithmeet.events import services as events
 from kithmeet.extensions import db
 from kithmeet.organizer.models import Organizer
 from kithmeet.security import CSP
+from kithmeet.static_files import fingerprinted
 
 from ..pages import error_codes
 
@@ -16,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 VENDOR = ROOT / "static" / "vendor" / "barcode-detector"
 WASM_PATH = "/static/vendor/barcode-detector/zxing_reader.wasm"
 PONYFILL_PATH = "/static/vendor/barcode-detector/ponyfill.js"
+
+
+def linked(path):
+    """A static path as pages link it: with its content's hash (kithmeet/static_files.py)."""
+    return "/static/" + fingerprinted(str(ROOT / "static"), path.removeprefix("/static/"))
 
 
 def directives(csp):
@@ -34,11 +40,11 @@ def test_scanner_page_carries_the_event_the_camera_view_and_the_typed_code(make_
     assert 'data-state="no-open-event"' not in html
     assert re.search(r'<video[^>]*class="scanner-video"[^>]*aria-label="[^"]+"', html)
     # The reader and its .wasm come from our static files; scanner.js is told where.
-    assert f'data-ponyfill="{PONYFILL_PATH}"' in html and f'data-wasm="{WASM_PATH}"' in html
+    assert f'data-ponyfill="{linked(PONYFILL_PATH)}"' in html and f'data-wasm="{linked(WASM_PATH)}"' in html
     assert 'data-badge-base="http://localhost"' in html
     # camera.js first: deferred scripts run in document order, and scanner.js uses its kithmeetCamera.
-    assert re.search(r'<script src="/static/js/camera\.js" defer></script>\s*'
-                     r'<script src="/static/js/scanner\.js" defer></script>', html)
+    assert re.search(rf'<script src="{re.escape(linked("/static/js/camera.js"))}" defer></script>\s*'
+                     rf'<script src="{re.escape(linked("/static/js/scanner.js"))}" defer></script>', html)
     # The typed code works without the script too: it is the home page's code form.
     assert re.search(r'<form method="post" action="/code"[^>]*id="typed-form"', html)
     assert 'name="csrf_token"' in html and 'id="code"' in html

@@ -27,7 +27,7 @@ def test_the_dashboard_shows_the_numbers_chart_and_web_without_names(client, org
     assert page.count("<circle") == 0 and page.count("<line ") == 1  # the chart's axis
     assert "appears once 10 people are in" in page
     assert "Connections made per 15 minutes" in page and "<table" in page  # the chart's text alternative
-    assert "js/live.js" in page and "<script>" not in page
+    assert "/static/js/live." in page and "<script>" not in page
     for person in people:
         assert person.name not in page and person.badge_token not in page
 
