@@ -16,6 +16,23 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+CONNECT_TIMEOUT = 5  # seconds a PostgreSQL connection attempt may take
+
+
+def engine_defaults(config):
+    """Engine options every install gets, under whatever SQLALCHEMY_ENGINE_OPTIONS sets (read
+    before the engine is made: call it before db.init_app). Errors and logs never quote a
+    statement's parameters (notes, e-mail addresses). On PostgreSQL a pooled connection is
+    pinged before use, so after a database restart the first request gets a fresh connection
+    instead of the dead one, and a connection attempt gives up after a few seconds: a server
+    that is away answers 503 (errors.py), not a hang."""
+    options = {"hide_parameters": True, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    if not str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        options.setdefault("pool_pre_ping", True)
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **options.get("connect_args", {})}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def configure_engine(app):
     with app.app_context():
         engine = db.engine
@@ -65,7 +82,7 @@ def insert_if_absent(model, values, conflict_columns):
 
 
 @contextmanager
-def transaction(conflict=None):
+def transaction(conflict=None, *, immediate=False):
     """One service call's writes: committed together on success, rolled back whole on failure.
 
     A DomainError (a rule refused the change) rolls back and propagates. An IntegrityError
@@ -75,12 +92,19 @@ def transaction(conflict=None):
 
     Nested, it joins the outer transaction: a service that calls another service's writes
     commits both at its own end, or neither.
+
+    `immediate`: for a call that reads, then writes what the read decided. On SQLite the
+    database's write lock is taken as the transaction starts (BEGIN IMMEDIATE: see
+    `begin_immediate`), so no other writer comes between the read and the write. On
+    PostgreSQL the reads lock their rows themselves (FOR UPDATE), and nested it changes nothing.
     """
     info = db.session.info
     depth = info.get("transaction_depth", 0)
     info["transaction_depth"] = depth + 1
     committed = False
     try:
+        if immediate and depth == 0:
+            begin_immediate()
         yield db.session
         if depth == 0:
             db.session.commit()
@@ -99,6 +123,17 @@ def transaction(conflict=None):
             callbacks = info.pop("after_commit", [])
             for callback in callbacks if committed else ():
                 callback()
+
+
+def begin_immediate():
+    """On SQLite, start the session's transaction with the write lock held, unless one is under
+    way. Python's sqlite3 driver issues its own BEGIN (deferred) only before the first write, so
+    a service's reads before it run outside the transaction and another writer may commit in
+    between; a waiting BEGIN IMMEDIATE instead queues behind the writer for busy_timeout, and
+    what is read after it is what the writes build on. Nothing on other databases."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def after_commit(callback):

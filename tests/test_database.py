@@ -70,3 +70,50 @@ def test_a_nested_transaction_commits_with_the_outer_one_or_not_at_all(app):
     assert db.session.info["transaction_depth"] == 0
     db.session.rollback()
     assert count() == 1
+
+
+def _other_writer_blocked(app):
+    """Whether another connection, asking without waiting, is refused the database's write lock."""
+    import sqlite3
+
+    other = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), timeout=0)
+    try:
+        other.execute("UPDATE organizer SET password_hash = password_hash")
+        other.commit()
+        return False
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return True
+    finally:
+        other.close()
+
+
+def test_an_immediate_transaction_holds_sqlites_write_lock_from_its_first_read(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's database-wide write lock (PostgreSQL locks rows: FOR UPDATE)")
+    with transaction():
+        db.session.add(Organizer(email="a@example.org", password_hash="x"))
+    db.session.rollback()
+    # Deferred (the default): a read takes no write lock, so another writer may come in between.
+    with transaction():
+        assert count() == 1
+        assert not _other_writer_blocked(app)
+    # Immediate: from the start no one else writes, so what is read is what the writes build on.
+    with transaction(immediate=True):
+        assert count() == 1
+        assert _other_writer_blocked(app)
+        db.session.add(Organizer(email="b@example.org", password_hash="x"))
+    assert not _other_writer_blocked(app)  # the commit let it go
+    assert count() == 2
+
+
+def test_an_immediate_transaction_that_fails_lets_go_of_the_lock_and_writes_nothing(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    with pytest.raises(DomainError):
+        with transaction(immediate=True):
+            db.session.add(Organizer(email="a@example.org", password_hash="x"))
+            db.session.flush()
+            raise DomainError("no", "refused")
+    assert not _other_writer_blocked(app)
+    assert count() == 0

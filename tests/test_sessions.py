@@ -12,7 +12,7 @@ from kithmeet.extensions import db
 from kithmeet.sessions import WebSession
 
 from .pages import join
-from .test_ratelimits import free_port, redis_url  # noqa: F401  (a fixture: a throwaway redis-server)
+from .test_ratelimits import redis_url  # noqa: F401  (a fixture: a throwaway redis-server)
 
 
 def stored_ids():

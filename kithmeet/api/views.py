@@ -84,16 +84,24 @@ def me():
     return answer({"me": serialise.me(person, events.open_event_or_none(person.id))})
 
 
-def _scan_answer(person, client_id, connection=None, created=None, status=200):
-    row = scans.scan_result(person, client_id)
+def _scan_answer(person, client_id, connection=None, created=None, status=200, recorded=None):
+    """The scan (read back, unless `recorded` says how connect_scan left it), and with a
+    `connection` its entry and the card of the person scanned: a fixed number of statements."""
+    row = recorded or scans.scan_result(person, client_id)
     body = {"scan": serialise.scan(row, created)}
     if connection is not None:
+        entry = None
         try:
-            body["connection"] = serialise.connection_detail(followup.connection_page(person, connection.public_id))
+            entry = followup.connection_page(person, row.connection_public_id if recorded else connection.public_id)
+            body["connection"] = serialise.connection_detail(entry)
         except NotFound:  # the scanner took it off their list: the scan stands, the entry is not shown
             body["connection"] = None
-        scanned = db.session.get(Person, row.scanned_id)
-        body["person"] = scans.card(scanned, db.session.get(Event, row.event_id))
+        # The entry holds the person scanned already, with their answers, and its encounters their
+        # events, the scan's among them: neither is read again for the card.
+        scanned = entry.other if entry is not None and entry.other is not None else None
+        event = next((e.event for e in entry.encounters if e.event_id == row.event_id), None) if entry else None
+        body["person"] = scans.card(scanned or db.session.get(Person, row.scanned_id),
+                                    event or db.session.get(Event, row.event_id))
     response = jsonify(body)
     response.status_code = status
     return response
@@ -113,7 +121,8 @@ def create_scan():
                                     private_note=data.get("private_note", ""), client_id=client_id,
                                     scanned_at=scanned_at, client_id_taken="refuse")
     # The service says whether this call recorded the scan: of identical sends racing, one gets 201.
-    return _scan_answer(person, client_id, done.connection, done.created, 200 if done.repeat else 201)
+    return _scan_answer(person, client_id, done.connection, done.created, 200 if done.repeat else 201,
+                        recorded=done.scan)
 
 
 def _client_id(value):

@@ -3,11 +3,21 @@ are connected (neither has removed or blocked the other) and the owner's side of
 connection shares them (at once, or once the owner confirmed it: connections/consent.py),
 and then only the fields their owner switched on. Every page, export and API response asks
 here; nothing else decides."""
+from functools import cache
+
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from .models import ConnectionSide
+
+
+@cache
+def _aliases():
+    """The two sides, aliased once per process, not per call: a fresh alias is adapted column by
+    column each time a query names it, which cost more than the query itself on the scan page.
+    Made on first use: an alias configures every mapper, so not before all models are imported."""
+    return aliased(ConnectionSide, name="owner"), aliased(ConnectionSide, name="mine")
 
 
 def visible_to(viewer, people):
@@ -21,7 +31,7 @@ def visible_to(viewer, people):
     others = [person.id for person in people if person.id != viewer.id]
     showing = set()
     if others:
-        owner, mine = aliased(ConnectionSide), aliased(ConnectionSide)
+        owner, mine = _aliases()
         # Both rows exist only while both people do: deleting an account deletes its sides.
         showing = set(db.session.scalars(
             select(owner.person_id)

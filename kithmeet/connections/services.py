@@ -16,7 +16,7 @@ from .. import changelog, signals
 from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError
 from ..events import services as events
-from ..events.models import Event
+from ..events.models import CheckIn, Event, EventRemoval
 from ..extensions import db
 from ..people import services as people
 from . import consent, notes
@@ -48,16 +48,25 @@ def _where_and_when(scanner, target, at, now=None):
     after `now`)."""
     event, moment = events.event_for_scan(scanner.id, at or utcnow(), now)
     events.ensure_not_excluded(scanner.id, event)
-    if events.is_hidden(target.id, event.id):
+    hidden, checked_in = _presence(target.id, event.id)
+    if hidden:
         # Taken off this event by its organizers: to the scanner they are simply not here.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here.",
                           "not_at_event")
     existing = connection_between(scanner.id, target.id)
-    if existing is None and not events.is_checked_in(target.id, event.id):
+    if existing is None and not checked_in:
         # Someone holding a photo of a badge must not connect from elsewhere.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here. "
                           "Once they check in, scan their badge again.", "not_at_event")
     return event, existing, moment
+
+
+def _presence(person_id, event_id):
+    """(taken off the event, checked in there) for the person scanned: one query, asked on every
+    scan and every view of a badge (events.is_hidden and events.is_checked_in in one)."""
+    return db.session.execute(select(
+        select(EventRemoval.id).where(EventRemoval.event_id == event_id, EventRemoval.person_id == person_id).exists(),
+        select(CheckIn.id).where(CheckIn.event_id == event_id, CheckIn.person_id == person_id).exists())).one()
 
 
 def _scan_undone():
@@ -65,13 +74,29 @@ def _scan_undone():
                        "scan_undone", status=409)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A scan's row as `connect_scan` left it, read before its commit expired the row: what the
+    API answers about the scan (api/serialise.scan) without reading it back."""
+    client_id: str
+    scanned_id: int
+    event_id: int
+    made_connection: bool
+    scanned_at: object
+    created_at: object
+    connection_public_id: str
+    undone_at: object = None
+
+
 @dataclass
 class Connected:
     """What one call of `connect_scan` did: `created` the pair's connection, or `repeat`: the
-    client id was recorded before (by an earlier send, or a racing one), so only words were added."""
+    client id was recorded before (by an earlier send, or a racing one), so only words were added.
+    `scan`: the scan as recorded (Recorded)."""
     connection: Connection
     created: bool
     repeat: bool
+    scan: Recorded = None
 
 
 def _client_id_taken():
@@ -79,15 +104,15 @@ def _client_id_taken():
                        "client_id_taken", status=409)
 
 
-def connect(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None):
+def connect(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None, owner=None):
     """(connection, created): `connect_scan`, for callers that need not tell a repeat from a first send."""
     done = connect_scan(scanner, badge_token, talked_about=talked_about, private_note=private_note,
-                        client_id=client_id, scanned_at=scanned_at)
+                        client_id=client_id, scanned_at=scanned_at, owner=owner)
     return done.connection, done.created
 
 
 def connect_scan(scanner, badge_token, *, talked_about="", private_note="", client_id=None, scanned_at=None,
-                 client_id_taken="renew"):
+                 client_id_taken="renew", owner=None):
     """Connect the scanner with the badge's owner at the event where the scan was made.
 
     Returns a `Connected`. `scanned_at` is the device's time of the scan (naive UTC;
@@ -107,10 +132,14 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
     DomainError: unknown_badge, revoked_badge, self_scan, too_long, control_characters,
     not_checked_in, event_closed, removed_from_series, hidden_from_event, not_at_event,
     scan_undone (409), client_id_taken (409, "refuse" only).
+
+    `owner`: the badge's owner, when the caller looked the token up already (the scan page), so
+    it is not asked twice; used only while it still holds that badge.
     """
     if client_id_taken not in ("renew", "refuse"):
         raise ValueError(f"client_id_taken is 'renew' or 'refuse', not {client_id_taken!r}")
-    target = people.person_by_badge(badge_token)
+    held = owner is not None and owner.badge_token == badge_token
+    target = owner if held else people.person_by_badge(badge_token)
     if target.id == scanner.id:
         raise DomainError("That's your own badge. Scan someone else's to connect.", "self_scan")
     talked_about, private_note = notes.clean(talked_about), notes.clean(private_note)
@@ -182,7 +211,8 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
                                          person_ids=(a, b), event_id=event.id, scanner_id=scanner.id)
         changelog.record("connection.made" if created else "connection.met_again", changelog.person(scanner),
                          connection=connection.id, event=event.id, blocked=blocked)
-    return Connected(connection, created, repeat=False)
+        recorded = Recorded(client_id, target.id, event.id, created, met_at, now, connection.public_id)
+    return Connected(connection, created, repeat=False, scan=recorded)
 
 
 def _same_scan(earlier, scanner, target):
@@ -213,10 +243,14 @@ def _again(earlier, scanner, talked_about, private_note):
             raise _scan_undone()  # its encounter went with an Undo since
         # On SQLite a read takes no lock: an Undo may have committed before the words above were
         # written. Asked again now that any write of ours holds the database's write lock.
-        if _current(earlier).undone_at is not None:
+        current = _current(earlier)
+        if current.undone_at is not None:
             raise _scan_undone()
         changelog.record("connection.rescanned", changelog.person(scanner), connection=earlier.connection_id)
-    return Connected(db.session.get(Connection, earlier.connection_id), created=False, repeat=True)
+        connection = db.session.get(Connection, earlier.connection_id)
+        recorded = Recorded(current.client_id, current.scanned_id, current.event_id, current.made_connection,
+                            current.scanned_at, current.created_at, connection.public_id)
+    return Connected(connection, created=False, repeat=True, scan=recorded)
 
 
 def _current(scan):

@@ -59,10 +59,14 @@ def scan(token):
 
     form = ConnectForm()
     problem = tonight = None
+    known = False  # whether `connection` below was read already (where_to_connect reads it)
     if form.validate_on_submit():
+        # Made before connecting: the commit expires `person`, and reading it again is a statement.
+        back = url_for(".scan", token=person.badge_token)
         try:
             _, created = services.connect(viewer, token, talked_about=form.talked_about.data,
-                                          private_note=form.private_note.data, client_id=form.client_id.data)
+                                          private_note=form.private_note.data, client_id=form.client_id.data,
+                                          owner=person)
         except DomainError as error:
             if error.code == "too_long":  # the words don't fit: keep them in the form to shorten
                 form.form_errors.append(coded(error.code, error.message))
@@ -72,16 +76,18 @@ def scan(token):
             # No name: a flash waits in the stored session until shown, and must not outlive
             # the person's account (docs/decisions.md). The page it leads to shows who.
             flash("You're connected." if created else "Added to your connection.", "success")
-            return redirect(url_for(".scan", token=person.badge_token))
+            return redirect(back)
     else:
         try:
-            tonight, _ = services.where_to_connect(viewer, person)
+            tonight, connection = services.where_to_connect(viewer, person)
+            known = True
         except DomainError as error:
             problem = coded(error.code, error.message)
     if not form.client_id.data:
         form.client_id.data = uuid.uuid4().hex
 
-    connection = services.connection_between(viewer.id, person.id)
+    if not known:
+        connection = services.connection_between(viewer.id, person.id)
     mine, theirs = consent.sides(connection, viewer.id) if connection else (None, None)
     listed = mine is not None and mine.removed_at is None  # one they removed is off their list, here too
     return render_template(

@@ -214,3 +214,37 @@ def test_the_page_s_csrf_meta_is_the_token_the_api_takes(night, signed_in, clien
                             headers={"X-CSRFToken": token.group(1)})
     assert response.status_code == 201
     assert 'name="csrf-token"' not in client.get("/").get_data(as_text=True)  # a visitor's page opens no session
+
+
+# POST /api/v1/scans through a signed-in session, a first scan (the rate limits off, as in these
+# tests; on, their count is one more): 1. the session, 2. the person, 3. the badge's owner,
+# 4. whether the client id was recorded before, 5-8. the scanner's event, their removal, the
+# owner's presence there, the pair's connection; 9-18. the one write transaction (as on the scan
+# page: tests/connections/test_request_cost.py); then the answer, from what the write left
+# (connections.services.Recorded) and one connection_page: 19. the person again (the commit
+# expired them), 20-26. the entry (side and connection, the other person, their contacts and
+# answers, the encounters with their events, the contact rule, the draft), 27. the event's
+# prompts for the card. The scan is not read back, and the person scanned and their event come
+# from the entry.
+API_SCAN_STATEMENTS = 27
+
+
+def test_a_scan_costs_the_same_few_statements_however_many_people_they_met(
+        night, make_person, session_api, count_queries):
+    event, ada, bo = night
+    cy = make_person("Cy", event=event)
+    api = session_api(ada)
+    api.csrf_token()
+    badges = {"bo": bo.badge_token, "cy": cy.badge_token}
+    with count_queries() as few:
+        first = api.post("/api/v1/scans", {"client_id": new_id(), "badge": badges["bo"]})
+    assert first.status_code == 201 and first.get_json()["person"]["name"] == "Bo Lind"
+    for i in range(12):
+        other = make_person(f"P{i}", event=event)
+        connections.connect(other, badges["cy"], talked_about=f"met {i}")
+        connections.connect(ada, other.badge_token)
+    with count_queries() as many:
+        later = api.post("/api/v1/scans", {"client_id": new_id(), "badge": badges["cy"]})
+    assert later.status_code == 201 and later.get_json()["connection"]["person"]["name"] == "Cy"
+    summary = [" ".join(statement.split())[:80] for statement in many]
+    assert len(few) == len(many) == API_SCAN_STATEMENTS, summary

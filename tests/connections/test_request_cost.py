@@ -1,0 +1,96 @@
+"""What the scan page and a connect cost: a fixed, small number of SQL statements per request,
+however many people the two have met, counted with the rate limits on (their count is one of
+them). The numbers are the budget: a change that adds a statement updates the number and the
+list beside it together."""
+import re
+
+import pytest
+
+from kithmeet.connections import services as connections
+
+# GET /B/<token>, signed in, someone else's badge:
+#   1. the session, 2. the viewer (auth.current_person), 3. the lookup limit's count,
+#   4. the badge's owner, 5. the viewer's event for a scan now (events.event_for_scan),
+#   6. whether the viewer was removed from it (events.ensure_not_excluded), 7. whether the owner
+#   was taken off it and is checked in there (one query), 8. the pair's connection, 9. the contact
+#   rule, 10. the banner's count of unseen connections, 11. the owner's prompt answers (the card).
+SCAN_PAGE_STATEMENTS = 11
+# Once they are connected, also: both sides of the connection (consent.sides), every encounter
+# with its event (services.encounters_of), and the owner's contact fields the rule lets through.
+SCAN_PAGE_CONNECTED_STATEMENTS = 14
+# POST /B/<token>, a first connect:
+#   1-3 as above, 4. the badge's owner (once: the service is handed it), 5. whether the client id
+#   was recorded before, 6-9. event, removal, presence, connection as above; then the one write
+#   transaction: 10. the scan, 11. the connection, 12. it read back, 13. its latest meeting,
+#   14-15. both sides, 16. both touched, 17. the encounter, 18. the words' encounter (notes),
+#   19. the scan's result; after it: 20. the viewer read again for the page's owner header
+#   (the commit expired it), 21. the session written (the flash that says it worked).
+CONNECT_STATEMENTS = 21
+
+
+@pytest.fixture
+def app_config():
+    # The real rate limits (stored in the database, as in production), high enough not to refuse.
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "kithmeet+db://",
+            "RATELIMIT_SCAN": "1000 per minute", "RATELIMIT_LOOKUP": "1000 per minute"}
+
+
+def summary(statements):
+    return [" ".join(statement.split())[:80] for statement in statements]
+
+
+def met(person, others, event):
+    for other in others:
+        connections.connect(other, person.badge_token, talked_about=f"met {other.name}")
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def test_the_scan_page_costs_the_same_few_statements_however_many_people_they_met(
+        make_event, make_person, signed_in, count_queries):
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    cy, di = make_person("Cy", event=event), make_person("Di", event=event)
+    connections.connect(bo, cy.badge_token)
+    client = signed_in(bo)
+    pages = {name: f"/B/{person.badge_token}" for name, person in (("ada", ada), ("cy", cy), ("di", di))}
+    client.get(pages["ada"])  # the first page after signing in stores the session's form token
+    with count_queries() as stranger:
+        assert client.get(pages["ada"]).status_code == 200
+    with count_queries() as connected:
+        assert 'data-state="connected"' in client.get(pages["cy"]).get_data(as_text=True)
+    met(bo, [make_person(f"P{i}", event=event) for i in range(15)], event)
+    met(cy, [make_person(f"Q{i}", event=event) for i in range(15)], event)
+    with count_queries() as stranger_later:
+        client.get(pages["di"])
+    with count_queries() as connected_later:
+        assert 'data-state="connected"' in client.get(pages["cy"]).get_data(as_text=True)
+    assert len(stranger) == len(stranger_later) == SCAN_PAGE_STATEMENTS, summary(stranger_later)
+    assert len(connected) == len(connected_later) == SCAN_PAGE_CONNECTED_STATEMENTS, summary(connected_later)
+
+
+def test_a_connect_costs_the_same_few_statements_however_many_people_they_met(
+        make_event, make_person, signed_in, count_queries):
+    event = make_event()
+    bo = make_person("Bo", event=event)
+    first, later = make_person("Ada", event=event), make_person("Cy", event=event)
+    client = signed_in(bo)
+    token = csrf_of(client.get(f"/B/{first.badge_token}").get_data(as_text=True))
+    with count_queries() as few:
+        response = client.post(f"/B/{first.badge_token}", data={"csrf_token": token, "client_id": "first-scan"})
+    assert response.status_code == 302 and response.location == f"/B/{first.badge_token}"
+    met(bo, [make_person(f"P{i}", event=event) for i in range(15)], event)
+    met(later, [make_person(f"Q{i}", event=event) for i in range(15)], event)
+    page = f"/B/{later.badge_token}"  # read before counting
+    with count_queries() as many:
+        response = client.post(page, data={"csrf_token": token, "client_id": "later-scan"})
+    assert response.status_code == 302
+    assert "You&#39;re connected." in client.get(response.location).get_data(as_text=True)
+    assert len(few) == len(many) == CONNECT_STATEMENTS, (summary(few), summary(many))
+    # One write transaction for the connect itself: its writes are contiguous, between the reads
+    # that decide it and the session's write after it.
+    writes = [i for i, statement in enumerate(many) if statement.lstrip().upper().startswith(("INSERT", "UPDATE"))
+              and "rate_limit_counter" not in statement and "web_session" not in statement]
+    assert writes[0] == 9 and writes[-1] == 18, summary(many)
