@@ -20,12 +20,13 @@ Counts stay honest: someone hidden from the event (events/attendees.py) is off i
 they did check in and the connections they made were made, so they are counted and drawn.
 
 A handful of queries whatever the numbers (the event with the organizer's role, its series, the
-check-ins, the pairs that met, and the chart's counts per quarter hour, summed in SQL), for the
-refresh endpoint polled by every open dashboard and projector.
+check-ins, and the pairs that met, each with its quarter hour for the chart), for the refresh
+endpoint polled by every open dashboard and projector.
 
 This module reads the connections domain's tables, which sit above events: like
 people/export.py it is imported only by views (organizer/live_views.py), never below.
 """
+import collections
 import functools
 import hashlib
 import hmac
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import BigInteger, exists, func, select
+from sqlalchemy import BigInteger, bindparam, exists, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -85,7 +86,8 @@ class Live:
                 "returning": self.returning,
                 "bars": [{"label": bar.label, "count": bar.count, "x": bar.x, "y": bar.y, "width": bar.width,
                           "height": bar.height} for bar in self.bars],
-                "dots": [list(dot) for dot in self.dots], "lines": [list(line) for line in self.lines],
+                # Tuples go out as JSON arrays as they are: no list per dot and per line.
+                "dots": self.dots, "lines": self.lines,
                 "batch": self.batch}
 
 
@@ -97,24 +99,39 @@ def for_organizer(organizer, public_id):
 
 
 def live(event):
+    # Core execution of statements built once: plain tuples, without the ORM's per-row work or
+    # the cost of building the statements again (this is polled, and building them cost more
+    # than running them).
+    connection = db.session.connection()
+    end = _quarter(event.closed_at if event.status == "closed" and event.closed_at else utcnow())
+    window = end - BUCKET * (MAX_BUCKETS - 1)
+    checkins, met = _statements()
+    checkins = connection.execute(checkins, {"event_id": event.id, "series_id": event.series_id,
+                                             "starts_at": event.starts_at}).all()
+    met = connection.execute(met, {"event_id": event.id,
+                                   "window": int(window.replace(tzinfo=timezone.utc).timestamp())}).all()
+    returning = sum(1 for _, back in checkins if back)
+    dots, lines = _web(event, [person_id for person_id, _ in checkins], [(a, b) for a, b, _ in met])
+    return Live(checked_in=len(checkins), connections=len(met), new=len(checkins) - returning,
+                returning=returning, bars=_bars(event, window, [since for _, _, since in met]), dots=dots,
+                lines=lines, batch=current_app.config["LIVE_WEB_BATCH"])
+
+
+@functools.cache
+def _statements():
+    """(the check-ins, each with whether that person came to an earlier event of the series;
+    the pairs that met, in the order they met, each with the seconds from the chart's window's
+    start to their meeting). Parameters: event_id, series_id, starts_at, window (epoch seconds)."""
     earlier, earlier_event = aliased(CheckIn), aliased(Event)
     came_back = exists().where(
         earlier.person_id == CheckIn.person_id, earlier.event_id == earlier_event.id,
-        earlier_event.series_id == event.series_id, earlier_event.starts_at < event.starts_at,
-        earlier_event.id != event.id)
-    # Core execution: plain tuples, without the ORM's per-row work (this is polled).
-    connection = db.session.connection()
-    checkins = connection.execute(
-        select(CheckIn.person_id, came_back).where(CheckIn.event_id == event.id).order_by(CheckIn.id)).all()
-    pairs = connection.execute(
-        select(Connection.person_a_id, Connection.person_b_id).select_from(Encounter)
-        .join(Connection, Connection.id == Encounter.connection_id).where(Encounter.event_id == event.id)
-        .order_by(Encounter.id)).all()
-    returning = sum(1 for _, back in checkins if back)
-    dots, lines = _web(event, [person_id for person_id, _ in checkins], pairs)
-    return Live(checked_in=len(checkins), connections=len(pairs), new=len(checkins) - returning,
-                returning=returning, bars=_bars(event, connection), dots=dots, lines=lines,
-                batch=current_app.config["LIVE_WEB_BATCH"])
+        earlier_event.series_id == bindparam("series_id"), earlier_event.starts_at < bindparam("starts_at"),
+        earlier_event.id != bindparam("event_id"))
+    checkins = select(CheckIn.person_id, came_back).where(CheckIn.event_id == bindparam("event_id")).order_by(CheckIn.id)
+    met = (select(Connection.person_a_id, Connection.person_b_id, _epoch(Encounter.created_at) - bindparam("window"))
+           .select_from(Encounter).join(Connection, Connection.id == Encounter.connection_id)
+           .where(Encounter.event_id == bindparam("event_id")).order_by(Encounter.id))
+    return checkins, met
 
 
 def _web(event, person_ids, pairs):
@@ -168,19 +185,15 @@ def _epoch_postgresql(element, compiler, **kw):
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
 
 
-def _bars(event, connection):
+def _bars(event, window, since):
     """Connections per quarter hour, the last MAX_BUCKETS of them up to the close (or now), from
     the event's opening or its first connection if earlier, laid out in the chart's viewBox.
-    Counted in SQL: one row per quarter hour, however many connections."""
-    end = _quarter(event.closed_at if event.status == "closed" and event.closed_at else utcnow())
-    window = end - BUCKET * (MAX_BUCKETS - 1)
+    `since`: each connection's seconds after the window's start (the pairs' statement reads
+    them, so the chart costs no statement of its own)."""
     seconds = int(BUCKET.total_seconds())
-    slot = (_epoch(Encounter.created_at) - int(window.replace(tzinfo=timezone.utc).timestamp())) // seconds
-    counted = dict(connection.execute(
-        select(slot, func.count()).where(Encounter.event_id == event.id, Encounter.created_at >= window)
-        .group_by(slot)).all())
+    counted = collections.Counter(moment // seconds for moment in since if moment >= 0)
     starts = [int((_quarter(event.opened_at) - window) / BUCKET)] if event.opened_at else []
-    starts += [int(index) for index in counted if 0 <= index < MAX_BUCKETS]
+    starts += [index for index in counted if index < MAX_BUCKETS]
     if not starts:
         return ()
     first = max(0, min(starts))

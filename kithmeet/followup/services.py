@@ -6,16 +6,18 @@ fixed number of queries (filters and search are conditions on the same statement
 query per row), and edits go through connections.notes.
 """
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy import Date, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..connections import consent, contacts, notes
 from ..connections import services as connections
 from ..connections.models import FOLLOWUP_STATUSES, Connection, ConnectionSide, Encounter
 from ..database import utcnow
 from ..errors import NotFound
-from ..events.models import Event
+from ..events import timezones
+from ..events.models import Event, Series
 from ..extensions import db
 from ..people import services as people
 from ..people.models import Person, PromptAnswer
@@ -109,34 +111,27 @@ def escape_like(text):
 
 
 def met_at_events(person_id):
-    """The events where this person met someone still on their list, newest first: one query."""
-    return db.session.scalars(
-        select(Event).where(exists().where(
-            Encounter.event_id == Event.id, ConnectionSide.connection_id == Encounter.connection_id,
-            ConnectionSide.person_id == person_id, ConnectionSide.removed_at.is_(None)))
-        .order_by(Event.starts_at.desc(), Event.id.desc())).all()
+    """The events where this person met someone still on their list, newest first, as rows of
+    (id, public_id, name): one query."""
+    return db.session.execute(_events_statement(), {"person_id": person_id}).all()
 
 
-def _listed(person_id, filters, event_id, today):
-    """SELECT (side, connection, other side's id and removed_at, other person) of the person's
-    list, filtered. A row needs only the other's name and headline, and of their side whether
-    it exists and when it removed the connection."""
-    other_side = aliased(ConnectionSide)
-    other_id = case((Connection.person_a_id == person_id, Connection.person_b_id), else_=Connection.person_a_id)
-    statement = (
-        select(ConnectionSide, Connection, other_side.id, other_side.removed_at, Person)
-        .options(load_only(Person.name, Person.headline))
-        .join(Connection, ConnectionSide.connection_id == Connection.id)
-        .outerjoin(other_side, and_(other_side.connection_id == Connection.id, other_side.person_id != person_id))
-        .outerjoin(Person, Person.id == other_id)
-        .where(ConnectionSide.person_id == person_id, ConnectionSide.removed_at.is_(None),
-               notes.status_is(filters.status, today)))
+@cache
+def _events_statement():
+    # Built once, like the page's own statement (see _page_statement).
+    return (select(Event.id, Event.public_id, Event.name).where(exists().where(
+        Encounter.event_id == Event.id, ConnectionSide.connection_id == Encounter.connection_id,
+        ConnectionSide.person_id == bindparam("person_id"), ConnectionSide.removed_at.is_(None)))
+        .order_by(Event.starts_at.desc(), Event.id.desc()))
+
+
+def _filtered(statement, pattern, event_id):
+    """The list's filters as conditions on `statement`: None for a filter not applied, else
+    the LIKE pattern of the search, the id of the event met at (bound parameters)."""
     if event_id is not None:
         statement = statement.where(exists().where(Encounter.connection_id == Connection.id,
                                                    Encounter.event_id == event_id))
-    if filters.q:
-        pattern = f"%{escape_like(filters.q)}%"
-
+    if pattern is not None:
         def like(column):
             return column.ilike(pattern, escape="\\")
         statement = statement.where(or_(
@@ -144,6 +139,96 @@ def _listed(person_id, filters, event_id, today):
             exists().where(PromptAnswer.person_id == Person.id, like(PromptAnswer.answer)),
             exists().where(Encounter.connection_id == Connection.id, like(Encounter.talked_about))))
     return statement
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A connection as a row of the list holds it: the fields the list, its API and the consent
+    rule read, without an ORM object (a page of fifty built three of them per row)."""
+    id: int
+    public_id: str
+    person_a_id: object
+    person_b_id: object
+    last_met_at: object
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSide:
+    """The person's own side as the list shows it."""
+    status: str
+    snoozed_until: object
+    private_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPerson:
+    """The other person as the list shows them: their name and headline."""
+    id: int
+    name: str
+    headline: str
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """An encounter as the list shows it: the event's name, when (in its series' zone, so the
+    date reads as it did at the venue) and the shared line."""
+    created_at: object
+    talked_about: str
+    event_name: str
+    time_zone: str
+
+    @property
+    def local_time(self):
+        return timezones.to_local(self.created_at, self.time_zone)
+
+
+@cache
+def _page_statements(status, by_event, search, untouched):
+    """(the page's rows, their total) for one shape of filters, built once: building them (ORM
+    aliases, the CASE, the filters) cost more than running them. The rows are chosen on narrow
+    rows (the side and its connection's order) and only the page's are joined to the rest:
+    sorting every row with its people and notes attached took twice as long in SQLite. (A
+    window count over the same rows would save a statement, and cost more than it.)
+    Parameters: person_id, today, event_id, pattern, offset, limit."""
+    person_id = bindparam("person_id")
+    other_id = case((Connection.person_a_id == person_id, Connection.person_b_id), else_=Connection.person_a_id)
+    chosen = (select(ConnectionSide.id).join(Connection, ConnectionSide.connection_id == Connection.id)
+              .where(ConnectionSide.person_id == person_id, ConnectionSide.removed_at.is_(None),
+                     notes.status_is(status, bindparam("today", type_=Date))))
+    if search:
+        chosen = chosen.outerjoin(Person, Person.id == other_id)
+    chosen = _filtered(chosen, bindparam("pattern") if search else None, bindparam("event_id") if by_event else None)
+    if untouched:
+        order = (ConnectionSide.touched_at.asc().nulls_first(), Connection.id.asc())
+    else:
+        order = (Connection.last_met_at.desc(), Connection.id.desc())
+    total = select(func.count()).select_from(chosen.subquery())
+    page = chosen.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit")).subquery()
+    other_side = aliased(ConnectionSide)
+    rows = (
+        select(Connection.id, Connection.public_id, Connection.person_a_id, Connection.person_b_id,
+               Connection.last_met_at, ConnectionSide.status, ConnectionSide.snoozed_until,
+               ConnectionSide.private_note, other_side.id.label("their_side"),
+               other_side.removed_at.label("their_removed_at"), Person.id.label("other_id"), Person.name,
+               Person.headline)
+        .select_from(page)
+        .join(ConnectionSide, ConnectionSide.id == page.c.id)
+        .join(Connection, ConnectionSide.connection_id == Connection.id)
+        .outerjoin(other_side, and_(other_side.connection_id == Connection.id, other_side.person_id != person_id))
+        .outerjoin(Person, Person.id == other_id)
+        .order_by(*order))
+    return rows, total
+
+
+@cache
+def _meetings_statement():
+    """Every encounter of the page's connections (parameter `ids`), newest first, with its
+    event's name and its series' zone: one statement, built once."""
+    return (select(Encounter.connection_id, Encounter.created_at, Encounter.talked_about, Event.name,
+                   Series.time_zone)
+            .join(Event, Event.id == Encounter.event_id).join(Series, Series.id == Event.series_id)
+            .where(Encounter.connection_id.in_(bindparam("ids", expanding=True)))
+            .order_by(Encounter.created_at.desc(), Encounter.id.desc()))
 
 
 def followup_page(person, number=1, size=50, filters=None, today=None):
@@ -156,21 +241,26 @@ def followup_page(person, number=1, size=50, filters=None, today=None):
     event_id = next((event.id for event in events if event.public_id == filters.event), None)
     if event_id is None:
         filters.event = ""
-    listed = _listed(person.id, filters, event_id, today)
-    if filters.sort == "untouched":
-        order = (ConnectionSide.touched_at.asc().nulls_first(), Connection.id.asc())
-    else:
-        order = (Connection.last_met_at.desc(), Connection.id.desc())
-    rows = db.session.execute(listed.order_by(*order).offset((number - 1) * size).limit(size + 1)).all()
+    params = {"person_id": person.id, "today": today, "event_id": event_id,
+              "pattern": f"%{escape_like(filters.q)}%", "offset": (number - 1) * size, "limit": size + 1}
+    rows_statement, total_statement = _page_statements(filters.status, event_id is not None, bool(filters.q),
+                                                       filters.sort == "untouched")
+    rows = db.session.execute(rows_statement, params).all()
     has_next = len(rows) > size
     rows = rows[:size]
-    total = db.session.scalar(select(func.count()).select_from(listed.subquery())) if rows or number > 1 else 0
-    encounters = connections.encounters_by_connection([connection.id for _, connection, _, _, _ in rows])
-    entries = [Entry(connection, side, other, encounters.get(connection.id, []),
-                     state=consent.state(connection, TheirSide(removed_at)
-                                         if other is not None and their_side is not None else None),
-                     status=notes.current_status(side, today))
-               for side, connection, their_side, removed_at, other in rows]
+    total = db.session.scalar(total_statement, params) if rows or number > 1 else 0
+    meetings = {}
+    if rows:
+        for connection_id, *meeting in db.session.execute(_meetings_statement(), {"ids": [row.id for row in rows]}):
+            meetings.setdefault(connection_id, []).append(Meeting(*meeting))
+    entries = []
+    for row in rows:
+        connection = Listed(row.id, row.public_id, row.person_a_id, row.person_b_id, row.last_met_at)
+        side = ListedSide(row.status, row.snoozed_until, row.private_note)
+        other = ListedPerson(row.other_id, row.name, row.headline) if row.other_id is not None else None
+        their_side = TheirSide(row.their_removed_at) if other is not None and row.their_side is not None else None
+        entries.append(Entry(connection, side, other, meetings.get(row.id, []),
+                             state=consent.state(connection, their_side), status=notes.current_status(side, today)))
     return Page(entries, number, has_next, total, events, filters, today)
 
 

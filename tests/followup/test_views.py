@@ -145,9 +145,9 @@ WEEKS = 6
 #   0. the server-side session (kithmeet/sessions.py)
 #   1. the signed-in person (from the session)
 #   2. the events the person met people at (the event filter's choices)
-#   3. the page of (connection side, connection, other side, other person) rows, filtered
+#   3. the page of (connection, own side, other side, other person) rows, filtered
 #   4. the total count of the rows the filters let through
-#   5. the encounters of the page's connections, each with its event joined in
+#   5. the encounters of the page's connections, each with its event's name and series' zone
 #   6. how many connections the viewer has not seen yet (the banner base.html shows on every page)
 # When the page changes, update the number and this list together.
 FOLLOWUP_PAGE_QUERIES = 7
