@@ -1,5 +1,5 @@
 """`flask --app app <command>`: create-organizer, setup-code, reset-password, demo, purge,
-send-mail, mail-worker, send-nudges."""
+send-mail, mail-worker, send-nudges, backup."""
 import logging
 
 import click
@@ -135,6 +135,19 @@ def init_app(app):
 
         # The weekly nudges are queued from the same loop, at most once an hour.
         worker.run_forever(poll_seconds=poll, each_round=nudges.hourly())
+
+    @app.cli.command("backup")
+    @click.argument("destination", type=click.Path(dir_okay=False, writable=True))
+    def backup(destination):
+        """Copy the SQLite database to DESTINATION (a new file) while the site keeps serving:
+        SQLite's online backup, a consistent copy. PostgreSQL sites use pg_dump (docs/deploy.md)."""
+        from .backups import BackupError, backup_sqlite
+
+        try:
+            size = backup_sqlite(destination)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Backed up the database to {destination} ({size} bytes).")
 
     @app.cli.command("send-nudges")
     def send_nudges():

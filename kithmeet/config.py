@@ -1,4 +1,5 @@
 """Configuration: defaults, environment overrides, and the per-install secret key."""
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -20,12 +21,17 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: decided from PUBLIC_URL in finalize()
-    # Server-side sessions (kithmeet/sessions.py): the database by default, or a redis:// URL.
-    SESSION_STORE_URI = "kithmeet+db://"
+    # Redis, for what several app servers must share (docs/deploy.md): when set, sessions, rate
+    # limits and the mail worker's wake-ups use it unless their own setting names another store.
+    REDIS_URL = ""
+    # Server-side sessions (kithmeet/sessions.py): kithmeet+db:// (the database) or a redis:// URL.
+    # None: REDIS_URL when set, else the database.
+    SESSION_STORE_URI = None
     SESSION_PERMANENT = False  # until someone signs in: see sessions.ANONYMOUS_LIFETIME
     SESSION_REFRESH_EACH_REQUEST = False  # sessions.RefreshDaily decides when to write
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms stay open at a door
-    RATELIMIT_STORAGE_URI = "kithmeet+db://"  # the app's database: every worker counts together
+    # kithmeet+db:// (the app's database: every worker counts together) or redis://; None: as sessions.
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
     # Connects per signed-in attendee (or per address for strangers); joins and sign-ins
     # per address, generous because a venue's attendees often share one.
@@ -63,7 +69,11 @@ class Defaults:
     # A scan made offline while its event was open still counts there when it syncs after the
     # event closed, for this many days after closing (events.services.event_for_scan).
     SCAN_SYNC_GRACE_DAYS = 7
-    TRUST_PROXY = False
+    # The reverse proxies whose X-Forwarded-For, -Proto and -Host are believed: addresses or
+    # networks ("127.0.0.1", "10.0.0.0/8"), comma-separated in the environment; "*" believes any
+    # peer, for an app server nothing else can reach. Empty: none (security.py).
+    TRUSTED_PROXIES = ()
+    TRUST_PROXY = False  # the older switch: on, with no TRUSTED_PROXIES, is "*"
     FOLLOWUP_PAGE_SIZE = 50
     CHANGELOG_LEVEL = "INFO"  # "WARNING" silences the one-line-per-change log
     MAX_CONTENT_LENGTH = 256 * 1024
@@ -78,6 +88,9 @@ class Defaults:
     # `flask purge` deletes sent and failed messages (already emptied of body and address)
     # this many days after they finished; queued ones stay until sent.
     MAIL_KEEP_DAYS = 30
+    # Where a queued message wakes the mail worker at once (wakeups.py): a redis:// URL; None:
+    # REDIS_URL; "" or no Redis: the worker only looks every `--poll` seconds.
+    MAIL_WAKEUP_URI = None
 
 
 ENVIRONMENT = {
@@ -86,6 +99,9 @@ ENVIRONMENT = {
     "KITHMEET_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "KITHMEET_SECRET_KEY": "SECRET_KEY",
     "KITHMEET_TRUST_PROXY": "TRUST_PROXY",
+    "KITHMEET_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "KITHMEET_REDIS_URL": "REDIS_URL",
+    "KITHMEET_MAIL_WAKEUP_URI": "MAIL_WAKEUP_URI",
     "KITHMEET_TRUSTED_HOSTS": "TRUSTED_HOSTS",
     "KITHMEET_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "KITHMEET_SESSION_STORE_URI": "SESSION_STORE_URI",
@@ -141,8 +157,37 @@ def finalize(app):
         raise ValueError("Set MAIL_USE_TLS (port 465) or MAIL_USE_STARTTLS (port 587), not both")
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = public.startswith("https://")
+    shared_stores(config)
+    config["TRUSTED_PROXIES"] = trusted_proxies(config.get("TRUSTED_PROXIES"), config.get("TRUST_PROXY"))
     if not config.get("TRUSTED_HOSTS"):  # unset, or an empty list, which werkzeug reads as "any host"
         config["TRUSTED_HOSTS"] = trusted_hosts(config["PUBLIC_URL"], os.environ.get("HOST", ""))
+
+
+def shared_stores(config):
+    """Sessions, rate limits and mail wake-ups in REDIS_URL unless their own setting names a store."""
+    redis_url = config.get("REDIS_URL") or ""
+    for key in ("SESSION_STORE_URI", "RATELIMIT_STORAGE_URI"):
+        if not config.get(key):
+            config[key] = redis_url or "kithmeet+db://"
+    if config.get("MAIL_WAKEUP_URI") is None:
+        config["MAIL_WAKEUP_URI"] = redis_url
+
+
+def trusted_proxies(listed, trust_proxy=False):
+    """TRUSTED_PROXIES as a tuple of networks, or ("*",) for any peer. A string is read as a
+    comma-separated list (instance/config.py may write it either way). TRUST_PROXY on with
+    nothing listed keeps its old meaning: whoever connects is the proxy."""
+    if isinstance(listed, str):
+        listed = [item.strip() for item in listed.split(",") if item.strip()]
+    listed = list(listed or ())
+    if not listed:
+        return ("*",) if trust_proxy else ()
+    if "*" in listed:
+        return ("*",)
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in listed)
+    except ValueError:
+        raise ValueError(f"TRUSTED_PROXIES must list addresses or networks (or *), not {listed!r}") from None
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")

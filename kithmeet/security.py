@@ -1,4 +1,5 @@
 """Response headers every page gets: a strict CSP and friends."""
+import ipaddress
 import logging
 import re
 from urllib.parse import unquote
@@ -51,10 +52,36 @@ PUBLIC_ENDPOINTS = {"static", "badges.badge_svg", "badges.badge_png", "badges.jo
                     "offline.manifest", "offline.service_worker"}  # the app's own, the same for everyone
 
 
+class TrustedProxies:
+    """X-Forwarded-For, -Proto and -Host believed only from a request whose peer is one of the
+    TRUSTED_PROXIES (config.trusted_proxies), one hop: the proxy appends the address it saw, and
+    that last entry is the client. From anyone else they are ignored, so a request sent straight
+    to the app server cannot choose its own address (the per-address rate limits) or claim
+    HTTPS (which would turn the CSRF check's Referer rule and Secure cookies on or off at will)."""
+
+    def __init__(self, wsgi_app, proxies):
+        self.plain = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1)
+        self.proxies = proxies
+
+    def trusts(self, peer):
+        if "*" in self.proxies:
+            return True
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False  # a Unix socket's peer has no address: nothing to trust
+        return any(address in network for network in self.proxies)
+
+    def __call__(self, environ, start_response):
+        chosen = self.fixed if self.trusts(environ.get("REMOTE_ADDR")) else self.plain
+        return chosen(environ, start_response)
+
+
 def init_app(app):
     app.logger.addFilter(SecretFilter())
-    if app.config.get("TRUST_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config.get("TRUSTED_PROXIES"):
+        app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])
 
     @app.after_request
     def set_headers(response):

@@ -3,6 +3,7 @@ import re
 from datetime import datetime
 
 import pytest
+from flask import request
 from sqlalchemy import func, select
 
 from kithmeet import create_app
@@ -187,7 +188,8 @@ def test_pages_with_personal_data_are_never_stored(make_event, make_person, sign
     client.submit("/organizer/login", data={"email": "org@example.org", "password": "the right password"})
     assert client.get("/organizer/").headers["Cache-Control"] == "no-store"
     # Public images stay cacheable, even for a signed-in person.
-    assert ada_client.get(f"/badge/{bo.badge_token}.png").headers["Cache-Control"] == "public, max-age=300"
+    image = ada_client.get(f"/badge/{bo.badge_token}.png")
+    assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:5000", "127.0.0.1.evil.example"])
@@ -218,3 +220,50 @@ def test_an_empty_trusted_hosts_setting_falls_back_to_the_defaults(tmp_path, mon
     assert app.test_client().get("/organizer/login", headers={"Host": "evil.example"}).status_code == 400
     with app.app_context():
         db.engine.dispose()
+
+
+def proxied_app(tmp_path, **config):
+    """An app that shows what it believes of a request: the client address and the scheme."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}", "SECRET_KEY": "k",
+                      "TESTING": True, **config}, instance_path=str(tmp_path / "instance"))
+    app.add_url_rule("/_believed", "believed", lambda: f"{request.remote_addr} {request.scheme} {request.host}")
+    return app.test_client()
+
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7", "X-Forwarded-Proto": "https",
+             "X-Forwarded-Host": "localhost"}
+
+
+@pytest.mark.parametrize(("peer", "believed"), [
+    ("10.0.0.2", "198.51.100.7 https localhost"),  # the proxy: the last address it appended, its scheme
+    ("10.0.0.3", "10.0.0.3 http 127.0.0.1"),  # anyone else: the headers are ignored
+    ("10.1.2.3", "198.51.100.7 https localhost"),  # in a trusted network
+])
+def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(tmp_path, peer, believed):
+    client = proxied_app(tmp_path, TRUSTED_PROXIES=["10.0.0.2", "10.1.0.0/16"])
+    answer = client.get("/_believed", headers={**FORWARDED, "Host": "127.0.0.1"}, environ_base={"REMOTE_ADDR": peer})
+    assert answer.get_data(as_text=True) == believed
+
+
+def test_without_trusted_proxies_no_forwarded_header_is_believed(tmp_path):
+    client = proxied_app(tmp_path)
+    answer = client.get("/_believed", headers={**FORWARDED, "Host": "127.0.0.1"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert answer.get_data(as_text=True) == "127.0.0.1 http 127.0.0.1"
+
+
+def test_trust_proxy_keeps_its_old_meaning_any_peer(tmp_path, monkeypatch):
+    monkeypatch.setenv("KITHMEET_TRUST_PROXY", "1")
+    client = proxied_app(tmp_path)
+    assert client.application.config["TRUSTED_PROXIES"] == ("*",)
+    answer = client.get("/_believed", headers={**FORWARDED, "Host": "127.0.0.1"}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert answer.get_data(as_text=True) == "198.51.100.7 https localhost"
+
+
+def test_trusted_proxies_from_the_environment_and_refused_when_malformed(tmp_path, monkeypatch):
+    from kithmeet.config import trusted_proxies
+
+    monkeypatch.setenv("KITHMEET_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+    client = proxied_app(tmp_path, TRUST_PROXY=True)  # a list given: the old blanket switch does not widen it
+    assert [str(network) for network in client.application.config["TRUSTED_PROXIES"]] == ["127.0.0.1/32", "10.0.0.0/8"]
+    with pytest.raises(ValueError):
+        trusted_proxies("127.0.0.1, nginx.internal")

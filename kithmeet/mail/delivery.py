@@ -17,7 +17,7 @@ logger = logging.getLogger("kithmeet.mail")
 # Flask's logger passes on warnings only; where a message went is worth a line at INFO
 # (it reaches the console through the app logger's handler, as changelog lines do).
 logger.setLevel(logging.INFO)
-SMTP_TIMEOUT = 30  # seconds; well inside the worker's two-minute claim (worker.CLAIM_FOR)
+SMTP_TIMEOUT = 30  # seconds per step; the worker renews its claim while it waits (worker._Renewal)
 
 
 class DeliveryError(Exception):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
-from .. import changelog
+from .. import changelog, wakeups
 from ..emails import checked_email
 from ..database import transaction, utcnow
 from ..errors import DomainError
@@ -36,6 +36,7 @@ def queue(to, subject, text, html=None, headers=None):
     db.session.add(mail)
     db.session.flush()  # the id, for the log line
     changelog.record("mail.queued", "system", mail=mail.id)
+    wakeups.ring(wakeups.MAIL)  # once committed: the worker sends it now, not at its next poll
     return mail
 
 
@@ -51,6 +52,7 @@ def queue_many(messages):
     ids = db.session.scalars(insert(OutgoingMail).returning(OutgoingMail.id), rows).all()
     for mail_id in ids:
         changelog.record("mail.queued", "system", mail=mail_id)
+    wakeups.ring(wakeups.MAIL)
     return ids
 
 
