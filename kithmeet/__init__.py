@@ -25,6 +25,9 @@ def create_app(config=None, instance_path=None):
         app.config.update(config)
     config_module.finalize(app)
 
+    from .requests import refuse_nul
+
+    app.before_request(refuse_nul)  # first: no hook or view ever queries with a NUL
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -33,9 +36,10 @@ def create_app(config=None, instance_path=None):
 
 
 def register_extensions(app):
-    from . import database, ratelimits, security, sessions, static_compression
+    from . import database, ratelimits, security, sessions, static_compression, static_files
     from .extensions import csrf, db, limiter, migrate
 
+    database.engine_defaults(app.config)  # pool_pre_ping and friends: before the engine is made
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
@@ -46,6 +50,7 @@ def register_extensions(app):
     security.init_app(app)
     sessions.init_app(app)
     static_compression.init_app(app)  # gzip for static js, css, wasm, svg: compressed once per process
+    static_files.init_app(app)  # fingerprinted static URLs, cached for a year (after compression: it wraps it)
 
     from . import auth, changelog
     from .mail import models as _mail_models  # noqa: F401  (tables the migrations know)

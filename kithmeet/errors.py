@@ -3,9 +3,14 @@
 Each error's code is decided once (a DomainError carries its own; HTTP errors use HTTP_ERRORS)
 and `_answer` renders it either way, so a code means the same on a page and under /api/.
 """
+import logging
+
 from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+
+logger = logging.getLogger("kithmeet.errors")
 
 
 class DomainError(Exception):
@@ -37,6 +42,11 @@ HTTP_ERRORS = {
 UNTRUSTED_HOST = ("This server does not answer to that address. Whoever runs it lists its addresses in "
                   "KITHMEET_PUBLIC_URL or KITHMEET_TRUSTED_HOSTS.")
 CSRF_MESSAGE = "This form had expired or came from another page. Go back, reload it and submit again."
+# The database is down, restarting or out of connections: what SQLAlchemy raises then. Any
+# statement may meet it (the session's, the CSRF token's, a view's), so it is answered once here.
+DATABASE_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+UNAVAILABLE = "kithmeet can't reach its database just now. Try again in a few seconds."
+RETRY_AFTER = "5"  # seconds: a restarting PostgreSQL is back in about that
 
 
 def wants_json():
@@ -68,7 +78,37 @@ def _protocol_headers(error):
             if name.lower() not in ("content-type", "content-length")]
 
 
+def database_away(error):
+    """Whether `error` (or, for the 500 Flask makes of an error raised outside a view, such as
+    while loading the session, the error inside it) is the database being out of reach."""
+    if isinstance(error, InternalServerError):
+        error = error.original_exception
+    return isinstance(error, DATABASE_AWAY)
+
+
+def _unavailable(error):
+    """503 `database_unavailable`, built without the database: no template (its context
+    processors ask who is signed in), no session. The log line gives the driver's words and the
+    statement's start, never its parameters."""
+    original = error.original_exception if isinstance(error, InternalServerError) else error
+    reason = str(getattr(original, "orig", None) or type(original).__name__).strip().splitlines()
+    statement = " ".join(str(getattr(original, "statement", None) or "").split())[:120]  # no parameters
+    logger.warning("database unavailable (%s): %s; in %s", type(original).__name__, reason[0] if reason else "",
+                   statement or "connecting")
+    headers = {"Retry-After": RETRY_AFTER, "Cache-Control": "no-store"}
+    if wants_json():
+        return jsonify(error={"code": "database_unavailable", "message": UNAVAILABLE}), 503, headers
+    return (f'<!doctype html><html lang="en"><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>Try again in a moment</title><h1>Try again in a moment</h1>'
+            f'<p data-code="database_unavailable">{UNAVAILABLE}</p></html>', 503,
+            {**headers, "Content-Type": "text/html; charset=utf-8"})
+
+
 def init_app(app):
+    for error_type in DATABASE_AWAY:
+        app.register_error_handler(error_type, _unavailable)
+
     @app.errorhandler(DomainError)
     def domain_error(error):
         return _answer(error.status, error.code, error.message, title="Something's not right")
@@ -91,6 +131,8 @@ def init_app(app):
         # Also the 500 for unhandled exceptions (Flask wraps them in InternalServerError): the
         # fixed message never carries the exception's text; Flask has already logged it.
         def handler(error):
+            if database_away(error):  # raised outside a view (session, CSRF): Flask made it a 500
+                return _unavailable(error)
             return _answer(status, code, message, title=title, page_code=str(status),
                            headers=_protocol_headers(error))
         return handler

@@ -7,6 +7,7 @@ catching it, and the errors module renders it as a page or as JSON like any Doma
 from urllib.parse import parse_qsl
 
 from flask import Request as FlaskRequest
+from flask import abort, request
 
 from .errors import DomainError
 
@@ -39,3 +40,13 @@ class Request(FlaskRequest):
             return super().on_json_loading_failed(e)
         # The parser's text stays out of the message: it can echo parts of the body back.
         raise DomainError("The request body is not valid JSON.", "bad_json") from e
+
+
+def refuse_nul():
+    """No address or query of ours holds a NUL character, and PostgreSQL refuses one in any text
+    it is asked to compare (SQLite only finds nothing): a path with one names nothing (404), a
+    query with one is malformed (400), before any view looks a value up."""
+    if "\x00" in request.path:
+        abort(404)
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)

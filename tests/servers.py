@@ -86,13 +86,14 @@ class Gunicorn:
         self.wait_until_up(wait_path)
         return self
 
-    def wait_until_up(self, path="/organizer/login", timeout=30.0):
+    def wait_until_up(self, path="/organizer/login", timeout=60.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.error_log.read_text() if self.error_log.exists() else ''}")
             try:
-                urllib.request.urlopen(self.base + path, timeout=5)
+                # A worker's first answer may take seconds on a busy machine: wait for it.
+                urllib.request.urlopen(self.base + path, timeout=max(1.0, min(15.0, deadline - time.monotonic())))
                 return
             except urllib.error.HTTPError:
                 return  # it answered

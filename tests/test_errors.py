@@ -1,11 +1,17 @@
 """Errors as codes: a page for browsers, {"error": {"code", "message"}} under /api/ and for
 clients that ask for JSON, with the same DomainError code either way."""
+from pathlib import Path
+
+import psycopg
 import pytest
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import TooManyRequests
 
+from kithmeet import create_app
 from kithmeet.errors import DomainError, NotFound
-from kithmeet.extensions import csrf
+from kithmeet.extensions import csrf, db
+
+from .postgres import BOTH_DATABASES
 
 SECRET = "exception-text-that-must-not-leak"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -137,3 +143,92 @@ def test_pages_that_need_a_sign_in_answer_scripts_401_not_a_redirect(client):
         response = client.get(path, headers={"Accept": "application/json"})
         assert response.status_code == 401 and response.get_json()["error"]["code"] == "sign_in_required", path
         assert client.get(path).status_code == 302  # a browser is still sent to sign in
+
+
+# --- The database away: 503 database_unavailable, never a 500 or a hang. --------------------
+# The scale tests stop a real PostgreSQL in the middle of a burst (tests/scale/test_faults.py);
+# these take the database away under one app and check every way a request meets it.
+
+LIMITED = {"PROPAGATE_EXCEPTIONS": False, "RATELIMIT_ENABLED": True}
+
+
+def unavailable_page(response):
+    assert response.status_code == 503
+    assert page_code(response) == "database_unavailable"
+    assert response.headers["Retry-After"].isdigit() and response.headers["Cache-Control"] == "no-store"
+
+
+def unavailable_json(response):
+    assert error_of(response, 503) == "database_unavailable"
+    assert response.headers["Retry-After"].isdigit()
+
+
+def take_the_database_away(app):
+    """Every later connection attempt fails as it would with the server gone: the SQLite file
+    is replaced by a folder (which SQLite cannot open), the PostgreSQL database dropped."""
+    url = db.engine.url
+    db.session.remove()
+    db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.mkdir()
+    else:
+        with psycopg.connect(host=url.query["host"], port=url.query["port"], user=url.username,
+                             dbname="postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("app_config", [LIMITED])
+def test_a_database_gone_mid_session_answers_503_wherever_it_is_met(make_person, make_event, signed_in, app,
+                                                                   make_client):
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    client = signed_in(ada)
+    page_token = client.csrf_token(f"/B/{bo.badge_token}")
+    api_token = client.get("/api/v1/session").get_json()["csrf_token"]
+    take_the_database_away(app)
+
+    # The signed-in session is read first (before the rate limiter, the CSRF check or a view).
+    unavailable_page(client.get(f"/B/{bo.badge_token}"))
+    unavailable_page(client.post(f"/B/{bo.badge_token}", data={"csrf_token": page_token, "client_id": "c1"}))
+    unavailable_json(client.get("/api/v1/me"))
+    unavailable_json(client.post("/api/v1/scans", json={"client_id": "c" * 32, "badge": bo.badge_token},
+                                 headers={"X-CSRFToken": api_token}))
+    # A stranger has no session to read: the rate limiter's count fails (and lets it through),
+    # then the view's own query meets the database.
+    stranger = make_client()
+    unavailable_page(stranger.get(f"/B/{bo.badge_token}"))
+    unavailable_json(stranger.get(f"/B/{bo.badge_token}", headers=JSON))
+    stranger_token = stranger.get("/api/v1/session")
+    assert stranger_token.status_code == 200  # needs no database: still answers
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{tmp}/no-such-folder/kithmeet.sqlite3",
+                                 "postgresql+psycopg://kithmeet@/kithmeet?host={tmp}/no-server&port=5432"],
+                         ids=["sqlite", "postgresql"])
+def test_a_database_never_reached_answers_503_not_500(tmp_path, url):
+    app = create_app({**LIMITED, "SECRET_KEY": "test-secret-key",
+                      "SQLALCHEMY_DATABASE_URI": url.format(tmp=tmp_path)}, instance_path=str(tmp_path / "instance"))
+    client = app.test_client()
+    client.set_cookie("session", "a" * 43)  # a session id to look up: loading it meets the database
+    unavailable_page(client.get("/"))
+    unavailable_json(client.get("/api/v1/me"))
+    fresh = app.test_client()
+    unavailable_page(fresh.get(UNKNOWN_BADGE))
+    # Without a session to read, the CSRF check needs no database: it refuses the missing token.
+    assert error_of(fresh.post("/api/v1/scans", json={}), 400) == "csrf"
+    with app.app_context():
+        db.engine.dispose()
+
+
+@BOTH_DATABASES
+def test_a_nul_in_an_address_or_query_is_refused_before_any_lookup(make_person, signed_in, database_url):
+    # PostgreSQL refuses a NUL in compared text (a 500 before this); SQLite found nothing.
+    client = signed_in(make_person())
+    assert client.get("/api/v1/connections/ab%00cd").status_code == 404
+    assert client.get("/B/ABC%00DEF").status_code == 404
+    assert client.get("/followup?q=a%00b").status_code == 400
+    assert client.get("/api/v1/connections?page=1%00").status_code == 400

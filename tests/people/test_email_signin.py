@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from kithmeet.database import transaction
 from kithmeet.errors import DomainError, NotFound
+from kithmeet.events.models import Event
 from kithmeet.extensions import db
 from kithmeet.mail.models import OutgoingMail
 from kithmeet.people import email_signin, identity
@@ -415,16 +416,18 @@ def test_the_same_join_form_sent_again_returns_its_person_not_email_known(app, m
 
 @BOTH_DATABASES
 def test_joins_racing_for_one_address_make_one_person(app, make_event):
-    event = make_event()
-    outcomes = run_at_once(app, 6, lambda: people.join_event(event, profile("Ada", "ada@example.org")))
+    event_id = make_event().id  # each thread reads the event in its own session
+    outcomes = run_at_once(app, 6, lambda: people.join_event(db.session.get(Event, event_id),
+                                                             profile("Ada", "ada@example.org")))
     assert outcomes == ["email_known"] * 5 + ["ok"]
     assert db.session.scalar(select(func.count(Person.id))) == 1
 
 
 @BOTH_DATABASES
 def test_one_join_form_with_an_address_sent_many_times_at_once_makes_one_person(app, make_event):
-    event = make_event()
-    outcomes = run_at_once(app, 6, lambda: people.join_event(event, profile("Ada", "ada@example.org"),
+    event_id = make_event().id  # each thread reads the event in its own session
+    outcomes = run_at_once(app, 6, lambda: people.join_event(db.session.get(Event, event_id),
+                                                             profile("Ada", "ada@example.org"),
                                                              nonce="form-9", issued_nonce="form-9"))
     assert outcomes == ["ok"] * 6
     assert db.session.scalar(select(func.count(Person.id))) == 1

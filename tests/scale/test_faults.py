@@ -1,0 +1,306 @@
+"""Things going wrong in the middle of a burst, with real processes: a gunicorn worker killed
+with `kill -9`, PostgreSQL stopped and started again, the mail worker killed mid-queue. In each,
+nothing half-written stays, nothing a client was told happened is missing, and sending the
+same scan again (its client id) or restarting the mail worker finishes the job exactly once.
+"""
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import select
+
+from kithmeet import create_app
+from kithmeet.database import transaction
+from kithmeet.extensions import db
+from kithmeet.mail import services as mail
+from kithmeet.mail.models import OutgoingMail
+
+from ..postgres import BOTH_DATABASES, Server
+from ..servers import ROOT, Gunicorn, free_port
+from .browsing import Browser
+from .scanning import GENEROUS_LIMITS, Attendee, broken_rows, counts, seed, stored_scans
+
+WAIT = 60  # seconds any one step may take before the test gives up
+
+
+class Phones:
+    """Attendees each working through their own list of scans in a thread, keeping every
+    answer [(time, status, error code, client id)] and what is still to be sent again."""
+
+    def __init__(self, attendees, plan, pause=0.02):
+        self.attendees, self.pause = attendees, pause
+        self.todo = {n: list(scans) for n, scans in enumerate(plan)}  # n: [(badge, client id)]
+        self.answers, self.lock = [], threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(len(attendees))]
+
+    def _run(self, n):
+        queue = self.todo[n]
+        while queue and not self.stop.is_set():
+            badge, client_id = queue.pop(0)
+            try:
+                status, code, _ = self.attendees[n].scan(badge, client_id)
+            except OSError as error:  # the worker died with the request: no answer
+                status, code = 0, type(error).__name__
+            with self.lock:
+                self.answers.append((time.monotonic(), status, code, client_id))
+            if status not in (200, 201):
+                queue.append((badge, client_id))  # sent again later, with the same client id
+                time.sleep(0.1)
+            time.sleep(self.pause)
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def join(self):
+        for thread in self.threads:
+            thread.join(WAIT * 2)
+        assert not any(thread.is_alive() for thread in self.threads), "a phone never finished"
+
+    def wait_for(self, answered):
+        deadline = time.monotonic() + WAIT
+        while len(self.answers) < answered and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.answers) >= answered, "the burst stalled"
+
+    def told_ok(self):
+        return {client_id for _, status, _, client_id in self.answers if status in (200, 201)}
+
+
+def scan_plan(attendees, per_person, rng, tag):
+    """Each attendee's scans of others [(badge, client id)], and {client id: (scanner, scanned)}."""
+    plan, expected = [], {}
+    for n, me in enumerate(attendees):
+        others = rng.sample([a for a in attendees if a is not me], per_person)
+        plan.append([(other.badge, f"{tag}-{n}-{k}") for k, other in enumerate(others)])
+        expected.update({f"{tag}-{n}-{k}": (me.id, other.id) for k, other in enumerate(others)})
+    return plan, expected
+
+
+def assert_whole_and_exact(engine, expected):
+    pairs = {frozenset(pair) for pair in expected.values()}
+    with engine.connect() as connection:
+        assert broken_rows(connection) == {}
+        assert stored_scans(connection) == expected
+        assert counts(connection) == {"connection": len(pairs), "connection_side": 2 * len(pairs),
+                                      "encounter": len(pairs), "scan": len(expected)}
+
+
+# --- a. One worker killed with kill -9 in the middle of a burst. ------------------------------
+
+@BOTH_DATABASES
+def test_a_worker_killed_mid_burst_loses_nothing_it_confirmed(app, database_url, tmp_path):
+    seeded = seed(12)
+    db.session.remove()
+    server = Gunicorn(tmp_path / "served", database_url, GENEROUS_LIMITS, workers=4, threads=4,
+                      make_schema=False).start()
+    phones = None
+    try:
+        attendees = [Attendee(server.base, *row).sign_in() for row in seeded]
+        plan, expected = scan_plan(attendees, 6, random.Random(4), "kill")
+        phones = Phones(attendees, plan).start()
+        phones.wait_for(20)
+        before = set(server.worker_pids())
+        killed = server.kill_worker()
+        killed_at = time.monotonic()
+        # No half-written rows, whatever the dead worker was doing, and every scan a phone was
+        # told succeeded is there: read while the burst goes on.
+        with db.engine.connect() as connection:
+            assert broken_rows(connection) == {}
+        phones.join()  # each phone sends its failed scans again (same client id) until recorded
+        replaced = set(server.worker_pids())
+    finally:
+        if phones is not None:
+            phones.stop.set()  # a failed assertion must not leave phones sending forever
+        server.stop()
+    assert killed in before and killed not in replaced and len(replaced) == 4  # gunicorn replaced it
+    statuses = {status for _, status, _, _ in phones.answers}
+    assert statuses <= {0, 200, 201}, statuses  # no answer (the dead worker's), or done: never a 500
+    after = [status for moment, status, _, _ in phones.answers if moment > killed_at + 0.5]
+    assert after.count(201) > 5  # the other workers kept serving
+    assert phones.told_ok() == set(expected)
+    assert_whole_and_exact(db.engine, expected)
+
+
+# --- b. PostgreSQL stopped and started again in the middle of a burst. ------------------------
+
+class RestartableServer(Server):
+    """A throwaway PostgreSQL of this test's own, which it can stop and start on the same data."""
+
+    def options(self):
+        return (f"-k {self.socket_dir} -p {self.port} -c listen_addresses='' -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+
+    def halt(self):
+        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def resume(self):
+        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-o", self.options(), "-w", "-l",
+                  os.path.join(self.socket_dir, "server.log"), "start")
+
+
+@pytest.fixture
+def own_postgres():
+    server = RestartableServer().start()
+    yield server
+    server.stop()
+
+
+def unavailable(answer, *, page):
+    """A clear 503: database_unavailable, with Retry-After; JSON under /api/, else a page."""
+    assert answer.status == 503, (answer.status, answer.text[:200])
+    assert answer.headers["Retry-After"].isdigit()
+    if page:
+        assert answer.headers["Content-Type"].startswith("text/html")
+        assert 'data-code="database_unavailable"' in answer.text
+    else:
+        assert '"code":"database_unavailable"' in answer.text.replace(" ", "")
+
+
+def test_postgresql_restarted_mid_burst_answers_503_then_recovers_by_itself(own_postgres, tmp_path):
+    url = own_postgres.new_database()
+    setup = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key"},
+                       instance_path=str(tmp_path / "setup"))
+    with setup.app_context():
+        db.create_all()
+        seeded = seed(8)
+        db.session.remove()
+        db.engine.dispose()
+    server = Gunicorn(tmp_path / "served", url, GENEROUS_LIMITS, workers=2, threads=4, make_schema=False).start()
+    phones = None
+    try:
+        attendees = [Attendee(server.base, *row).sign_in() for row in seeded]
+        ada, bo = attendees[0], attendees[1]
+        form_token = ada.browser.csrf_token(f"{server.base}/B/{bo.badge}")
+        # A quick restart that no request saw: every pooled connection is dead, and the next
+        # request on each is still answered (they are pinged before use, and made anew).
+        own_postgres.halt()
+        own_postgres.resume()
+        assert [attendee.browser.get(f"{server.base}/api/v1/me").status for attendee in attendees] == [200] * 8
+        plan, expected = scan_plan(attendees[2:], 5, random.Random(8), "restart")
+        phones = Phones(attendees[2:], plan, pause=0.3).start()
+        phones.wait_for(6)
+        own_postgres.halt()
+        down_at = time.monotonic()
+        try:
+            # While it is down: the signed-in session is read first, then CSRF, the rate
+            # limiter and the view; each meets the database and answers 503 at once.
+            started = time.monotonic()
+            status, code, _ = ada.scan(bo.badge, "while-down")
+            assert (status, code) == (503, "database_unavailable")
+            unavailable(ada.browser.get(f"{server.base}/api/v1/me"), page=False)
+            unavailable(ada.browser.get(f"{server.base}/B/{bo.badge}"), page=True)
+            unavailable(ada.browser.request(f"{server.base}/B/{bo.badge}",
+                                            {"csrf_token": form_token, "client_id": "form-while-down"},
+                                            headers={"Referer": f"{server.base}/B/{bo.badge}"}), page=True)
+            unavailable(Browser().get(f"{server.base}/B/{bo.badge}"), page=True)  # no session: the view's query
+            assert time.monotonic() - started < 20  # answered, not hung
+            time.sleep(1.0)  # the phones meet it too
+        finally:
+            own_postgres.resume()
+        up_at = time.monotonic()
+        # Back without restarting kithmeet: the very next requests succeed (dead pooled
+        # connections are found by the ping before use, not by a failing request).
+        assert ada.scan(bo.badge, "after-restart")[:2] == (201, None)
+        assert ada.browser.get(f"{server.base}/B/{bo.badge}").status == 200
+        phones.join()
+    finally:
+        if phones is not None:
+            phones.stop.set()
+        server.stop()
+    while_down = [(status, code) for moment, status, code, _ in phones.answers if down_at < moment < up_at]
+    assert ("database_unavailable" in {code for _, code in while_down}) and {s for s, _ in while_down} <= {
+        200, 201, 503}, while_down
+    assert {status for _, status, _, _ in phones.answers} <= {200, 201, 503}  # never a 500, never no answer
+    assert {code for _, status, code, _ in phones.answers if status == 503} == {"database_unavailable"}
+    assert phones.told_ok() == set(expected)
+    expected.update({"after-restart": (ada.id, bo.id)})
+    check = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key"},
+                       instance_path=str(tmp_path / "setup"))
+    with check.app_context():
+        assert_whole_and_exact(db.engine, expected)
+        db.engine.dispose()
+
+
+# --- c. The mail worker killed with kill -9 mid-queue, and started again. ---------------------
+
+class HoldingServer:
+    """An SMTP server that holds each message a while before it answers, and keeps it (by its
+    Message-ID) only if it can still answer 250 to a client that is there: a worker killed
+    during the hold has not handed the message over."""
+
+    def __init__(self, hold):
+        self.hold, self.arrived, self.accepted = hold, 0, []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrived += 1
+        await asyncio.sleep(self.hold)
+        if server.transport is None or server.transport.is_closing():
+            return "451 client went away"
+        self.accepted.append(message_from_bytes(envelope.original_content, policy=policy.default)["Message-ID"])
+        return "250 OK"
+
+
+LEASE_SECONDS = 2  # the product's is 30 (worker.CLAIM_FOR): shortened so the test takes seconds
+
+
+def mail_worker(folder, database_url, smtp_port):
+    """`flask mail-worker` as its own process, as `make run` starts it."""
+    (folder / "mailer.py").write_text(
+        "from datetime import timedelta\n"
+        "from kithmeet import create_app\n"
+        "from kithmeet.mail import worker\n"
+        f"worker.CLAIM_FOR = timedelta(seconds={LEASE_SECONDS})\n"
+        f"app = create_app({{'SQLALCHEMY_DATABASE_URI': {database_url!r}, 'SECRET_KEY': 'test-secret-key', "
+        f"'MAIL_SERVER': '127.0.0.1', 'MAIL_PORT': {smtp_port}, 'MAIL_SENDER': 'kithmeet <mail@meet.example.org>'}}, "
+        f"instance_path={str(folder / 'instance')!r})\n")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "mailer", "mail-worker", "--poll", "0.2"],
+                            cwd=folder, env={"PYTHONPATH": str(ROOT), "PATH": os.environ["PATH"]},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_mail_worker_killed_mid_queue_sends_each_message_once_after_restart(app, database_url, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    with transaction():
+        queued = [mail.queue(f"person{n}@example.org", f"Message {n}", f"Body {n}").public_id for n in range(8)]
+    db.session.remove()
+    smtp = HoldingServer(hold=0.6)
+    controller = Controller(smtp, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    running = None
+    try:
+        started = time.monotonic()
+        for kill_on in (3, 6):  # killed while the server holds the 3rd message, then the 6th
+            running = mail_worker(tmp_path, database_url, controller.port)
+            deadline = time.monotonic() + WAIT
+            while smtp.arrived < kill_on and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert smtp.arrived == kill_on, "the worker never reached that message"
+            running.send_signal(signal.SIGKILL)
+            running.wait(10)
+        running = mail_worker(tmp_path, database_url, controller.port)  # the restart sends the rest
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and set(db.session.scalars(select(OutgoingMail.status))) != {"sent"}:
+            db.session.remove()
+            time.sleep(0.2)
+        # Each killed worker's message waited for its lease (seconds), not minutes.
+        assert time.monotonic() - started < WAIT
+    finally:
+        if running is not None and running.poll() is None:
+            running.terminate()
+            running.wait(10)
+        controller.stop()
+    assert smtp.arrived == len(queued) + 2  # the two held when their worker died came again
+    assert sorted(message_id.split("@")[0].lstrip("<") for message_id in smtp.accepted) == sorted(queued)
+    db.session.remove()
+    assert set(db.session.scalars(select(OutgoingMail.status))) == {"sent"}
