@@ -58,24 +58,38 @@ demo: migrate
 	$(FLASK) demo $(if $(DEMO_FORCE),--force)
 
 ## Browser tests drive Debian's Chromium; the scale-path tests start a throwaway PostgreSQL
-## server and the shared rate-limit tests a throwaway Redis; badge SVGs are rasterised with
+## server and the shared rate-limit tests a throwaway Redis; tests/scale puts nginx in front
+## (docs/deploy/nginx.conf) and the benchmark drives the pages with wrk; badge SVGs are rasterised with
 ## cairo. Install whichever is missing.
 ## Printed badges (PDF) are set in DejaVu, with Noto for other scripts and Symbola for emoji;
 ## their tests rasterise the PDFs with poppler's pdftoppm.
-SYSTEM_TEST_PACKAGES := chromium libcairo2 postgresql redis-server poppler-utils $(BADGE_FONT_PACKAGES)
+SYSTEM_TEST_PACKAGES := chromium libcairo2 postgresql redis-server nginx wrk poppler-utils $(BADGE_FONT_PACKAGES)
 system-test-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libcairo.so.2 \
 		|| ! command -v pdftoppm >/dev/null 2>&1 || ! $(HAS_BADGE_FONTS) \
-		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 \
+		|| ! test -x /usr/sbin/nginx || ! command -v wrk >/dev/null 2>&1; then \
 		echo "Installing $(SYSTEM_TEST_PACKAGES) from Debian"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_TEST_PACKAGES); \
 	fi
 
+## Every test on SQLite, then on PostgreSQL every test whose default database that changes
+## (--database-tests-only: not those that use none, nor those already run on both).
+## TEST_DATABASES=sqlite runs the first alone; the first named runs every test.
+TEST_DATABASES ?= sqlite postgresql
 test: install-dev system-test-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@status=0; only=; for database in $(TEST_DATABASES); do \
+		echo "== the tests on $$database"; \
+		KITHMEET_TEST_DATABASE=$$database $(BIN)/python -m pytest $$only $(PYTEST_ARGS) \
+			|| [ $$? = 5 ] || status=1; \
+		only=--database-tests-only; \
+	done; exit $$status
 
+## benchmarks/load.py first: the hot pages under gunicorn and wrk on SQLite and PostgreSQL; it
+## rewrites docs/performance.md.
 benchmark: install-dev system-test-deps
+	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/badges.py
 	$(BIN)/python benchmarks/guest_import.py

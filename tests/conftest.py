@@ -1,5 +1,7 @@
-"""Fixtures: a fresh app and SQLite file per test, clients that post real CSRF tokens,
-and factories that build organizers, events and people through the services."""
+"""Fixtures: a fresh app and database per test (SQLite, or PostgreSQL with
+KITHMEET_TEST_DATABASE=postgresql), clients that post real CSRF tokens, and factories that
+build organizers, events and people through the services."""
+import os
 import re
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +23,37 @@ from .postgres import Server
 
 CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
 
+# The database a test runs on unless it is parametrized (BOTH_DATABASES): `make test` runs
+# the suite once on each.
+DEFAULT_DATABASE = os.environ.get("KITHMEET_TEST_DATABASE", "sqlite")
+if DEFAULT_DATABASE not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"KITHMEET_TEST_DATABASE={DEFAULT_DATABASE!r}: use sqlite or postgresql")
+
+# Fixtures that run db.create_all() on the test's database: on PostgreSQL their tests get one
+# that already has the tables (emptied after the test before). Any other test (one that runs
+# the migrations) gets a new empty database.
+MAKE_THE_SCHEMA = {"app", "live_server"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--database-tests-only", action="store_true",
+                     help="run only the tests that KITHMEET_TEST_DATABASE changes: `make test`'s run "
+                          "on PostgreSQL, after the run of every test on SQLite")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With --database-tests-only, leave out the tests the default database does not reach: those
+    without `database_url` (they run alike on any) and those parametrized over it (BOTH_DATABASES
+    ran them on both already)."""
+    if not config.getoption("--database-tests-only"):
+        return
+    reached, alike = [], []
+    for item in items:
+        parametrized = "database_url" in getattr(getattr(item, "callspec", None), "params", {})
+        (reached if "database_url" in item.fixturenames and not parametrized else alike).append(item)
+    config.hook.pytest_deselected(items=alike)
+    items[:] = reached
+
 
 @pytest.fixture
 def app_config():
@@ -37,11 +70,21 @@ def postgres():
 
 @pytest.fixture
 def database_url(request, tmp_path):
-    """SQLite by default; `@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"],
-    indirect=True)` runs a test on a fresh PostgreSQL database too."""
-    if getattr(request, "param", "sqlite") == "postgresql":
-        return request.getfixturevalue("postgres").new_database()
-    return f"sqlite:///{tmp_path / 'kithmeet-test.sqlite3'}"
+    """DEFAULT_DATABASE; `@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"],
+    indirect=True)` runs a test on both. A PostgreSQL database starts with no rows and never
+    holds another test's (tests/postgres.py)."""
+    if getattr(request, "param", DEFAULT_DATABASE) == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kithmeet-test.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres")
+    if MAKE_THE_SCHEMA & set(request.fixturenames):
+        url = server.schema_database()
+        yield url
+        server.give_back(url)
+    else:
+        url = server.new_database()
+        yield url
+        server.drop_database(url)
 
 
 @pytest.fixture

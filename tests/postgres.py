@@ -2,6 +2,12 @@
 
 `make test` installs Debian's postgresql package. The server listens only on a Unix
 socket in a temporary folder and is stopped when the test session ends.
+
+A test that builds its own schema (a migration test) gets a new empty database, dropped
+after it. One that runs on the models' tables (the `app` and `live_server` fixtures) gets a
+database with those tables and no rows: made once, then emptied with DELETE after each test
+and handed to the next (CREATE DATABASE or TRUNCATE cost several times more per test:
+docs/decisions.md, Tests).
 """
 import glob
 import os
@@ -13,9 +19,20 @@ import uuid
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 # Runs a test on SQLite and on a fresh PostgreSQL database (see the database_url fixture).
 BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+# Runs a test on SQLite whatever KITHMEET_TEST_DATABASE says: for what only SQLite does (say
+# what beside it).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+TERMINATE_OTHERS = ("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+# Every column of every table, index and sequence: what a test must not have changed.
+SCHEMA = ("SELECT md5(string_agg(c.relname || '.' || a.attname || ':' || a.atttypid, ',' "
+          "ORDER BY c.relname, a.attnum)) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+          "WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped")
 
 
 def _bindir():
@@ -39,6 +56,7 @@ class Server:
         self.data = os.path.join(root, "data")
         self.socket_dir = root
         self.port = 5432
+        self.emptied = []  # schema databases with no rows, for the next test
         # PostgreSQL refuses to run as root; run it as the postgres user the package made.
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_user:
@@ -54,7 +72,8 @@ class Server:
         self._run(os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "kithmeet", "-A", "trust",
                   "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
         options = f"-k {self.socket_dir} -p {self.port} -c listen_addresses='' -c fsync=off " \
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60 " \
+                  "-c lock_timeout=60s"  # a test waiting on its own lock fails, not hangs the run
         self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-o", options, "-w", "-l",
                   os.path.join(self.socket_dir, "server.log"), "start")
         return self
@@ -66,11 +85,63 @@ class Server:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def _admin(self):
-        return psycopg.connect(host=self.socket_dir, port=self.port, user="kithmeet", dbname="postgres",
-                               autocommit=True)
+        return self._connect("postgres", autocommit=True)
+
+    def _connect(self, database, autocommit=False):
+        return psycopg.connect(host=self.socket_dir, port=self.port, user="kithmeet", dbname=database,
+                               autocommit=autocommit)
+
+    def _url(self, name):
+        return f"postgresql+psycopg://kithmeet@/{name}?host={self.socket_dir}&port={self.port}"
 
     def new_database(self):
+        """A new empty database's URL."""
         name = "kithmeet_" + uuid.uuid4().hex[:12]
         with self._admin() as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://kithmeet@/{name}?host={self.socket_dir}&port={self.port}"
+        return self._url(name)
+
+    def drop_database(self, url):
+        # FORCE ends whatever connection a test left open (a thread's session, an undisposed engine).
+        with self._admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    def schema_database(self):
+        """A database holding the models' tables (what `db.create_all()` makes) and no rows."""
+        if self.emptied:
+            return self.emptied.pop()
+        from kithmeet import create_app
+        from kithmeet.extensions import db
+
+        url = self.new_database()
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "schema"},
+                         instance_path=tempfile.mkdtemp(prefix="instance-", dir=self.socket_dir))
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        with self._connect(make_url(url).database) as connection:
+            sequences = connection.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+            # One round trip, one transaction: end what the test left connected (a thread's
+            # session, an undisposed engine: their locks would hold the DELETEs), delete
+            # children before parents, restart the ids, and read the schema back.
+            self.emptying = "; ".join(
+                [TERMINATE_OTHERS]
+                + [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
+                + [f"SELECT setval('\"{name}\"', 1, false)" for name, in sequences] + [SCHEMA])
+            self.schema = connection.execute(SCHEMA).fetchone()[0]
+        return url
+
+    def give_back(self, url):
+        """Empty a schema database for the next test; drop it if it is gone or its test
+        changed more than rows (a table or column)."""
+        try:
+            with self._connect(make_url(url).database, autocommit=True) as connection:
+                cursor = connection.execute(self.emptying)
+                while cursor.nextset():
+                    pass
+                if cursor.fetchone()[0] == self.schema:
+                    self.emptied.append(url)
+                    return
+        except psycopg.Error:  # dropped by its test (tests/test_errors.py), or a table is gone
+            pass
+        self.drop_database(url)

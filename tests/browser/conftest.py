@@ -1,7 +1,8 @@
 """Browser-test fixtures: the real app served over HTTP on 127.0.0.1, and Debian's Chromium
 driven by Playwright (sync API).
 
-Each test gets its own server, SQLite file and instance folder under tmp_path, so nothing
+Each test gets its own server, database (the tests' `database_url`: a SQLite file under
+tmp_path, or a fresh PostgreSQL database) and instance folder under tmp_path, so nothing
 leaks between tests or into the instance/ folder `make run` uses. One Chromium process is
 shared by the whole session (launching it is the slow part); every test opens its own
 browser contexts, which share no cookies or storage.
@@ -55,10 +56,10 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, database_url):
     """The app on a random port of 127.0.0.1, with a fresh database and instance folder."""
     app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "browser-test-secret-key",
         # CSRF stays on: the browser posts the tokens the pages carry, as it would in production.

@@ -19,7 +19,7 @@ from kithmeet.people import services as people
 from kithmeet.people.models import Person
 from kithmeet.people.profile import Profile
 
-from ..postgres import BOTH_DATABASES
+from ..postgres import BOTH_DATABASES, SQLITE_ONLY
 from .test_concurrency import at_once
 
 
@@ -283,6 +283,7 @@ def test_an_undo_landing_before_a_resends_transaction_keeps_its_words_out(app, p
     resend_while_undone(app, pair, monkeypatch, events, "ensure_not_excluded")
 
 
+@SQLITE_ONLY  # see the docstring
 def test_an_undo_landing_between_a_resends_read_and_write_keeps_its_words_out(app, pair, monkeypatch):
     """SQLite only: a read there takes no lock, which is the window; on PostgreSQL the resend
     holds the scan's row lock and the Undo would wait for it."""
