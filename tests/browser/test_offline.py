@@ -363,3 +363,15 @@ def test_a_scan_that_lost_a_race_stays_queued(live_server, night, new_context, s
     context.unroute("**/api/v1/scans")  # the race is over: the next send records it, once
     assert page.evaluate("window.kithmeetQueue.flush()") == {"synced": 1, "refused": 0, "kept": 0}
     assert scan_counts(live_server.app, ada) == (1, 1)
+
+
+def test_a_page_kept_from_before_a_deploy_gets_today_s_static_files_offline(live_server, night, new_context):
+    _, signin, _ = night
+    context, page = ada_phone(new_context, live_server, signin)
+    current = page.locator('link[href^="/static/css/app."]').get_attribute("href")
+    stale = re.sub(r"\.[0-9a-f]{12}\.css$", ".000000000000.css", current)  # as a copy kept before a deploy names it
+    assert stale != current
+    context.set_offline(True)
+    answer = page.evaluate("""url => fetch(url).then(response => response.text().then(text =>
+        [response.status, response.headers.get("content-type"), text.length]))""", stale)
+    assert answer[0] == 200 and answer[1].startswith("text/css") and answer[2] > 1000
