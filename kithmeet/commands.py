@@ -1,5 +1,5 @@
 """`flask --app app <command>`: create-organizer, setup-code, reset-password, demo, purge,
-send-mail, mail-worker, send-nudges, backup."""
+send-mail, mail-worker, send-nudges, backup, static-build."""
 import logging
 
 import click
@@ -156,6 +156,20 @@ def init_app(app):
         from .followup import nudges
 
         click.echo(f"Queued {nudges.queue_due()} weekly reconnect e-mails.")
+
+    @app.cli.command("static-build")
+    @click.argument("destination", type=click.Path(file_okay=False))
+    def static_build(destination):
+        """Write the static files under their content-hashed names into DESTINATION, the folder
+        nginx serves them from (docs/deploy.md), before the new code serves. Files of earlier
+        builds are kept, for pages an old server still hands out; run again, it adds nothing."""
+        from . import static_files
+
+        try:
+            written, kept = static_files.build(current_app.static_folder, destination)
+        except (ValueError, OSError) as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Wrote {written} files to {destination}; {kept} were there already.")
 
     @app.shell_context_processor
     def shell_context():

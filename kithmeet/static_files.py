@@ -10,26 +10,36 @@ the new file by its new name. Every page, the manifest and the service worker's 
 The plain path (`/static/css/app.css`) stays valid with the short caching it always had (an
 ETag to revalidate): for links not built here, such as a URL a script makes from another, and
 for pages kept from before a deploy. So does a fingerprint that is not the file's current one
-(an old page after a deploy, or a server not yet deployed): the current file, plainly cached,
-never under a year's promise. nginx in front (docs/deploy/) strips the hash the same way.
+(an old page after a deploy, or a server not yet deployed): the current file, but `no-store`
+and marked with STALE_HEADER, since those bytes are not the ones the name promises: nothing
+may keep them under it, and the service worker refuses to install from such an answer.
+
+nginx in front (docs/deploy/) never works a hash out itself: `build` (`flask static-build
+DEST`) writes every file under its content-hashed name into a folder nginx serves for a year,
+keeping older releases' files, and a name missing there is passed to the app.
 
 A hash is worked out once per file and process, and again only when the file's mtime or size
 changes. Static files are the same for everyone: no session is read for them (sessions.py).
 Compression is static_compression.py's, applied to the file behind either name.
 """
+import gzip
 import hashlib
 import os
 import re
 import stat
+import tempfile
 import threading
 
 from werkzeug.security import safe_join
 
 from . import sessions
+from .static_compression import COMPRESSIBLE
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+# On the answer for a fingerprint that is not the file's current one (static/js/sw.js reads it).
+STALE_HEADER = "X-Kithmeet-Stale-Name"
 HASH_LENGTH = 12
-# `<dir>/<name>.<hash>.<ext>`: the hash sits before the last extension, as nginx's rewrite expects.
+# `<dir>/<name>.<hash>.<ext>`: the hash sits before the last extension, as nginx.conf's location expects.
 FINGERPRINTED = re.compile(rf"(?P<stem>.+)\.(?P<hash>[0-9a-f]{{{HASH_LENGTH}}})(?P<ext>\.[^./]+)")
 _NAMED = re.compile(r"(?P<stem>.*[^/])(?P<ext>\.[^./]+)")  # a file name with an extension
 
@@ -48,8 +58,12 @@ def init_app(app):
         if fingerprint is None or content_hash(app.static_folder, real) is None:
             return view(filename=filename)  # a plain name (or one that only looks fingerprinted)
         response = view(filename=real)
-        if fingerprint == content_hash(app.static_folder, real) and response.status_code in (200, 206, 304):
-            response.headers["Cache-Control"] = CACHE_CONTROL
+        if fingerprint == content_hash(app.static_folder, real):
+            if response.status_code in (200, 206, 304):
+                response.headers["Cache-Control"] = CACHE_CONTROL
+        elif response.status_code < 400:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers[STALE_HEADER] = "1"
         return response
 
     app.view_functions["static"] = static
@@ -104,3 +118,65 @@ def content_hash(folder, filename):
                 kept = ((info.st_mtime_ns, info.st_size), digest)
                 _hashes[path] = kept
     return kept[1]
+
+
+def build(folder, destination):
+    """Write every file of static/ (`folder`) with an extension into `destination` under its
+    fingerprinted name, `<dir>/<name>.<hash>.<ext>`, with a gzip copy (`….gz`) beside those of a
+    compressible kind where that is smaller: what nginx serves as the names pages link. Nothing
+    already in `destination` is removed or changed, so the files of earlier releases stay for
+    pages an old server still hands out; running it again writes nothing new. Each file appears
+    whole (written aside, then renamed). Returns (files written, files already there).
+    Raises ValueError if `destination` lies inside `folder`."""
+    folder, destination = os.path.realpath(folder), os.path.realpath(destination)
+    if os.path.commonpath([folder, destination]) == folder:
+        raise ValueError("the build folder must be outside the static folder")
+    written = kept = 0
+    for top, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in sorted(files):
+            source = os.path.join(top, name)
+            relative = os.path.relpath(source, folder).replace(os.sep, "/")
+            named = _NAMED.fullmatch(relative)
+            if name.startswith(".") or named is None or not os.path.isfile(source):
+                continue
+            with open(source, "rb") as file:
+                data = file.read()
+            # Hashed from the bytes written, not the per-process cache: name and content agree
+            # even if the file changes while this runs.
+            digest = hashlib.sha256(data).hexdigest()[:HASH_LENGTH]
+            target = os.path.join(destination, f"{named['stem']}.{digest}{named['ext']}")
+            copies = [(target, data)]
+            if named["ext"].lower() in COMPRESSIBLE:
+                # mtime=0: the same file gives the same bytes on every build.
+                packed = gzip.compress(data, 9, mtime=0)
+                if len(packed) < len(data):
+                    copies.append((target + ".gz", packed))
+            for path, content in copies:
+                if _holds(path, content):
+                    kept += 1
+                else:
+                    _write_whole(path, content)
+                    written += 1
+    return written, kept
+
+
+def _holds(path, content):
+    try:
+        with open(path, "rb") as file:
+            return file.read() == content
+    except OSError:
+        return False
+
+
+def _write_whole(path, content):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".building-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.chmod(temporary, 0o644)  # nginx's workers read it
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

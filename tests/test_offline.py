@@ -16,7 +16,7 @@ from kithmeet.extensions import db
 from kithmeet.offline import OWNER_HEADER, WARM_HEADER
 from kithmeet.people.device import owner_key
 from kithmeet.security import CSP
-from kithmeet.static_files import FINGERPRINTED, content_hash, split
+from kithmeet.static_files import FINGERPRINTED, STALE_HEADER, content_hash, split
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -92,6 +92,21 @@ def test_the_worker_is_served_from_the_root_never_stale(client):
     assert body.endswith((STATIC / "js" / "sw.js").read_text())  # the worker itself, under its settings
     again = client.get("/sw.js", headers={"If-None-Match": f'"{version}"'})
     assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_the_worker_installs_only_from_a_server_that_has_this_release_s_files(client):
+    """A server behind in a rolling deploy answers a content hash it does not know with its own
+    file, marked (static_files.STALE_HEADER): the install fails on such an answer, before it keeps
+    anything, so the browser installs the worker later from a server that has the files. How it
+    behaves in a browser: tests/browser/test_offline.py."""
+    body = client.get("/sw.js").get_data(as_text=True)
+    assert re.search(rf'var STALE_HEADER = "{STALE_HEADER}";', body)
+    install = body[body.index('addEventListener("install"'):body.index('addEventListener("activate"')]
+    checked = re.search(r"fetch\(new Request\(url, \{ credentials: \"omit\" \}\)\)\.then\(function \(response\) \{\s*"
+                        r"if \(!response\.ok \|\| response\.headers\.get\(STALE_HEADER\)\) throw ", install)
+    assert checked, install
+    # Kept only after every answer was checked: nothing is put into the cache before Promise.all.
+    assert install.index("Promise.all(CONFIG.precache") < install.index("cache.put") and ".addAll(" not in install
 
 
 def test_the_worker_precaches_the_shell_and_only_files_that_exist(client):

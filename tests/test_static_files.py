@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from flask import url_for
 
+from kithmeet.static_files import STALE_HEADER
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 GZIP = {"Accept-Encoding": "gzip"}
@@ -95,11 +97,17 @@ def test_a_changed_file_gets_a_new_name_and_the_old_name_is_never_promised_for_a
     second = linked(app, "js/tool.js")
     assert second == f"/static/js/tool.{digest(script)}.js" and second != first
     assert get(client, second).headers["Cache-Control"] == IMMUTABLE
-    # A page from before the deploy still gets the file, but only with the plain path's caching.
-    old = get(client, first)
-    assert old.status_code == 200 and old.get_data() == script.read_bytes()
-    assert old.headers["Cache-Control"] == "no-cache"
+    assert STALE_HEADER not in get(client, second).headers
+    # A page from before the deploy still gets the file, but marked as not the bytes its name
+    # promises, and kept by nobody (the service worker refuses to install from it).
+    for path in (first, "/static/js/tool.000000000000.js"):
+        old = get(client, path)
+        assert old.status_code == 200 and old.get_data() == script.read_bytes()
+        assert old.headers["Cache-Control"] == "no-store" and old.headers[STALE_HEADER] == "1"
+        compressed = get(client, path, GZIP)  # static_compression's answer is marked the same
+        assert compressed.headers["Cache-Control"] == "no-store" and compressed.headers[STALE_HEADER] == "1"
     assert get(client, "/static/js/missing.0123456789ab.js").status_code == 404
+    assert STALE_HEADER not in get(client, "/static/js/tool.js").headers  # the plain name promises nothing
 
 
 def test_a_file_is_hashed_once_until_it_changes(app, own_static, monkeypatch):
@@ -138,3 +146,52 @@ def test_the_service_worker_keeps_its_own_plain_url(client, make_event):
     html = client.get("/").get_data(as_text=True)
     assert 'data-worker="/sw.js"' in html
     assert client.get("/sw.js").status_code == 200
+
+
+def built_files(folder):
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_static_build_writes_each_file_under_its_content_hash_and_keeps_earlier_builds(app, own_static, tmp_path):
+    (own_static / "js" / "tool.js").write_text("console.log('a tool, long enough to be worth compressing');\n" * 20)
+    (own_static / "css").mkdir()
+    (own_static / "css" / "app.css").write_text("body { color: black; }\n")
+    (own_static / "icon.png").write_bytes(b"\x89PNG not text")
+    (own_static / "LICENSE").write_text("no extension: only ever linked by its plain name")
+    (own_static / ".hidden.js").write_text("1;")
+    destination = tmp_path / "built"
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["static-build", str(destination)])
+    assert result.exit_code == 0, result.output
+    first = built_files(destination)
+    tool = (own_static / "js" / "tool.js").read_bytes()
+    names = {f"js/tool.{digest(own_static / 'js' / 'tool.js')}.js", f"css/app.{digest(own_static / 'css' / 'app.css')}.css",
+             f"icon.{digest(own_static / 'icon.png')}.png"}
+    # The gzip copy where it is smaller: the repetitive script, not the one-line stylesheet or the image.
+    assert set(first) == names | {f"js/tool.{digest(own_static / 'js' / 'tool.js')}.js.gz"}
+    for name in names:
+        plain = re.sub(r"\.[0-9a-f]{12}(\.[a-z]+)$", r"\1", name)
+        assert first[name] == (own_static / plain).read_bytes()
+        assert hashlib.sha256(first[name]).hexdigest()[:12] == name.split(".")[-2]
+    assert gzip.decompress(first[f"js/tool.{digest(own_static / 'js' / 'tool.js')}.js.gz"]) == tool
+    # What url_for links is exactly what was built.
+    assert linked(app, "js/tool.js").removeprefix("/static/") in first
+
+    # Run again: nothing written, nothing touched.
+    stamps = {path: path.stat().st_mtime_ns for path in destination.rglob("*")}
+    again = runner.invoke(args=["static-build", str(destination)])
+    assert again.exit_code == 0 and "Wrote 0 files" in again.output
+    assert {path: path.stat().st_mtime_ns for path in destination.rglob("*")} == stamps
+
+    # A new release: its files join the earlier ones, which stay for old pages.
+    (own_static / "js" / "tool.js").write_text("console.log('the next release');\n")
+    assert runner.invoke(args=["static-build", str(destination)]).exit_code == 0
+    second = built_files(destination)
+    assert {name: second[name] for name in first} == first
+    assert f"js/tool.{digest(own_static / 'js' / 'tool.js')}.js" in second
+
+
+def test_static_build_refuses_a_folder_inside_the_static_one(app, own_static):
+    result = app.test_cli_runner().invoke(args=["static-build", str(own_static / "built")])
+    assert result.exit_code != 0 and not (own_static / "built").exists()

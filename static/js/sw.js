@@ -34,10 +34,24 @@ CONFIG.precache.forEach(function (url) {
   BY_PLAIN_NAME[url.replace(FINGERPRINT, "$1")] = url;
 });
 
+// A server without this release's files (one not yet deployed, in a rolling deploy) answers a
+// content-hashed name it does not know with its own file, marked so (kithmeet/static_files.py
+// STALE_HEADER). Kept, those bytes would be served under the new name until the next release.
+var STALE_HEADER = "X-Kithmeet-Stale-Name";
+
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(SHELL).then(function (cache) {
+  // Every file fetched and checked before any is kept, as cache.addAll does: a failed install
+  // leaves the worker in charge as it was, and the browser installs this one on a later visit.
+  event.waitUntil(Promise.all(CONFIG.precache.map(function (url) {
     // Without cookies: the shell (the offline page too) is the same for everyone.
-    return cache.addAll(CONFIG.precache.map(function (url) { return new Request(url, { credentials: "omit" }); }));
+    return fetch(new Request(url, { credentials: "omit" })).then(function (response) {
+      if (!response.ok || response.headers.get(STALE_HEADER)) throw new Error("not this release's " + url);
+      return [url, response];
+    });
+  })).then(function (answers) {
+    return caches.open(SHELL).then(function (cache) {
+      return Promise.all(answers.map(function (answer) { return cache.put(answer[0], answer[1]); }));
+    });
   }).then(function () { return self.skipWaiting(); }));
 });
 

@@ -18,6 +18,7 @@ from kithmeet.connections.models import Connection, Scan
 from kithmeet.extensions import db
 from kithmeet.people import services as people
 from kithmeet.people.device import owner_key
+from kithmeet import static_files
 from kithmeet.security import CSP
 
 from .support import PHONE, image_loaded, sign_in_as
@@ -375,3 +376,38 @@ def test_a_page_kept_from_before_a_deploy_gets_today_s_static_files_offline(live
     answer = page.evaluate("""url => fetch(url).then(response => response.text().then(text =>
         [response.status, response.headers.get("content-type"), text.length]))""", stale)
     assert answer[0] == 200 and answer[1].startswith("text/css") and answer[2] > 1000
+
+
+INSTALLED = """() => navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(registration => {
+    const worker = registration.installing || registration.waiting || registration.active;
+    const done = () => worker.state === "redundant" || worker.state === "activated";
+    return done() ? worker.state : new Promise(resolve => worker.addEventListener("statechange", () => {
+        if (done()) resolve(worker.state);
+    }));
+})"""
+
+
+def test_the_worker_installs_only_from_a_server_that_has_this_release_s_files(live_server, night, new_context,
+                                                                              monkeypatch):
+    _, signin, _ = night
+    real_split = static_files.split
+
+    def behind(filename):
+        # A server not yet deployed, in a rolling deploy: it knows the stylesheet by another
+        # hash, so it answers the name today's pages link with its own file, marked stale.
+        plain, fingerprint = real_split(filename)
+        return (plain, "000000000000" if fingerprint and plain == "css/app.css" else fingerprint)
+
+    monkeypatch.setattr(static_files, "split", behind)
+    context = new_context(**PHONE)
+    page = context.new_page()
+    sign_in_as(page, live_server.url, signin)
+    assert page.evaluate(INSTALLED) == "redundant"  # the install failed...
+    assert page.evaluate("() => navigator.serviceWorker.controller") is None
+    # ...before it kept anything: no shell under the stylesheet's name holding other bytes.
+    assert page.evaluate("() => caches.keys()") == []
+    monkeypatch.undo()  # the files are there now: the next visit installs it
+    page.reload()
+    assert page.evaluate(INSTALLED) == "activated"
+    controlled(page)
+    assert not net_errors_only(new_context.errors)

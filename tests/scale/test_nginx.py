@@ -2,7 +2,8 @@
 (only its ports and paths replaced), and a self-signed certificate: HTTPS, Secure cookies and
 HSTS; X-Forwarded-* believed from that proxy only (TRUSTED_PROXIES), so the rate limits count the
 real client behind it and nobody reaching gunicorn directly can pick an address or claim HTTPS;
-static files served by nginx itself with the app's caching headers, compressed."""
+static files served by nginx itself with the app's caching headers, compressed: fingerprinted
+names from the folder `flask static-build` fills, a name not built there answered by the app."""
 import datetime
 import gzip
 import hashlib
@@ -13,6 +14,7 @@ import shutil
 import ssl
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from kithmeet import create_app
 
 from ..pages import error_codes
 from ..servers import ROOT, Gunicorn, free_port, wait_for_port
@@ -51,10 +55,11 @@ def self_signed(folder):
     return folder / "fullchain.pem"
 
 
-def site_config(https_port, http_port, upstream_port, ssl_folder):
+def site_config(https_port, http_port, upstream_port, ssl_folder, built_folder):
     """docs/deploy/nginx.conf with the strings its header names replaced, and nothing else."""
     text = CONFIG.read_text()
-    replacements = {"meet.example.org": "localhost", "/srv/kithmeet": str(ROOT), "/etc/ssl/kithmeet/": f"{ssl_folder}/",
+    replacements = {"meet.example.org": "localhost", "/var/lib/kithmeet/static": str(built_folder),
+                    "/srv/kithmeet": str(ROOT), "/etc/ssl/kithmeet/": f"{ssl_folder}/",
                     "127.0.0.1:8000": f"127.0.0.1:{upstream_port}", "listen 443": f"listen 127.0.0.1:{https_port}",
                     "listen 80": f"listen 127.0.0.1:{http_port}"}
     for old, new in replacements.items():
@@ -97,6 +102,15 @@ class Nginx:
             self.process.wait(timeout=10)
 
 
+def build_static(folder):
+    """The fingerprinted files, as docs/deploy.md has them built before the new code serves."""
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+                     instance_path=str(folder.parent / "build-instance"))
+    result = app.test_cli_runner().invoke(args=["static-build", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("proxied")
@@ -105,13 +119,15 @@ def proxied(tmp_path_factory):
     certificate = self_signed(tmp_path / "ssl")
     app = Gunicorn(tmp_path / "app", f"sqlite:///{tmp_path / 'site.sqlite3'}",
                    {"PUBLIC_URL": f"https://localhost:{https_port}", "TRUSTED_PROXIES": PROXY,
-                    "RATELIMIT_ORGANIZER_SIGNIN": "3 per minute"}, name="app")
+                    # An hour: a window that cannot end between a test's four tries, however slow.
+                    "RATELIMIT_ORGANIZER_SIGNIN": "3 per hour"}, name="app")
     proxy = Nginx(tmp_path / "nginx", "")
+    built = build_static(tmp_path / "built")
     try:
         app.start()
-        proxy.site = site_config(https_port, http_port, app.port, tmp_path / "ssl")
+        proxy.site = site_config(https_port, http_port, app.port, tmp_path / "ssl", built)
         proxy.start(https_port)
-        yield {"https": https_port, "http": http_port, "app": app,
+        yield {"https": https_port, "http": http_port, "app": app, "built": built,
                "tls": ssl.create_default_context(cafile=str(certificate))}
     finally:
         proxy.stop()
@@ -134,6 +150,21 @@ def ask(site, path, *, method="GET", via="nginx", source=BROWSER, headers=None, 
         return response.status, response.headers, response.read()
     finally:
         connection.close()
+
+
+def app_log(site):
+    """gunicorn's access log lines, once it has written every request answered before this call:
+    a request of its own straight to gunicorn, after those, is waited for (as long as a busy
+    machine needs) in the log; gunicorn writes each line as its response goes out."""
+    mark = f"/log-mark-{uuid.uuid4().hex}"
+    assert ask(site, mark, via="gunicorn", source=PROXY)[0] == 404
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        lines = site["app"].access_log.read_text().splitlines()
+        if any(mark in line for line in lines):
+            return lines
+        time.sleep(0.05)
+    raise AssertionError("gunicorn never logged a request it answered")
 
 
 def sign_in_page(site, **where):
@@ -206,16 +237,13 @@ def test_static_files_are_served_by_nginx_with_the_apps_caching(proxied):
     files = ("/static/css/app.css", "/static/js/app.js", "/static/favicon.svg")
     # How the app itself caches a plain name (asked directly, before counting what reaches it).
     apps = {path: ask(proxied, path, via="gunicorn", source=PROXY)[1]["Cache-Control"] for path in files}
-    access_log = proxied["app"].access_log
-    time.sleep(0.2)  # gunicorn writes its access log as each response goes out
-    answered_before = len(access_log.read_text().splitlines())
+    answered_before = len(app_log(proxied))
     for path in files:
         status, headers, body = ask(proxied, fingerprinted(path))
         assert status == 200 and body == (ROOT / path.lstrip("/")).read_bytes()
         assert headers["Cache-Control"] == IMMUTABLE
         status, headers, body = ask(proxied, path)
         assert status == 200 and headers["ETag"] and headers["Cache-Control"] == apps[path]
-    assert ask(proxied, "/static/css/nothing.0123456789ab.css")[0] == 404  # stripped to a name no file has
     # Compressed for a client that takes gzip.
     status, headers, body = ask(proxied, "/static/css/app.css", headers={"Accept-Encoding": "gzip"})
     assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == (ROOT / "static/css/app.css").read_bytes()
@@ -224,6 +252,32 @@ def test_static_files_are_served_by_nginx_with_the_apps_caching(proxied):
     linked = set(re.findall(r'(?:href|src)="(/static/[^"?]+)', page))
     assert linked and all(ask(proxied, path)[0] == 200 for path in linked)
     # None of it reached the app: nginx answered every /static/ request itself.
-    time.sleep(0.2)  # gunicorn writes its access log as each response goes out
-    reached = access_log.read_text().splitlines()[answered_before:]
+    reached = app_log(proxied)[answered_before:]
     assert reached and not [line for line in reached if "/static/" in line], reached
+
+
+def test_fingerprinted_names_come_from_the_build_folder_and_only_their_own_bytes_are_immutable(proxied):
+    built = proxied["built"]
+    # What an earlier release built stays and is served as it was (an old server's pages name it).
+    earlier = b"/* an earlier release's stylesheet */\n"
+    old_name = f"css/app.{hashlib.sha256(earlier).hexdigest()[:12]}.css"
+    (built / old_name).write_bytes(earlier)
+    status, headers, body = ask(proxied, f"/static/{old_name}")
+    assert status == 200 and body == earlier and headers["Cache-Control"] == IMMUTABLE
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    # Today's files by their names, from the build: the gzip copy beside each, sent as it is.
+    for path in ("/static/css/app.css", "/static/js/app.js"):
+        status, headers, body = ask(proxied, fingerprinted(path), headers={"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Cache-Control"] == IMMUTABLE and headers["Content-Encoding"] == "gzip"
+        assert body == (built / (fingerprinted(path).removeprefix("/static/") + ".gz")).read_bytes()
+        assert gzip.decompress(body) == (ROOT / path.lstrip("/")).read_bytes()
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    # A hash nobody built: the app answers it with today's file, never a year's promise.
+    status, headers, body = ask(proxied, "/static/css/app.000000000000.css")
+    assert status == 200 and body == (ROOT / "static/css/app.css").read_bytes()
+    assert "immutable" not in headers["Cache-Control"] and headers["Cache-Control"] == "no-store"
+    assert headers["X-Kithmeet-Stale-Name"] == "1"
+    assert headers.get_all("Strict-Transport-Security") == ["max-age=31536000"]  # one, from nginx
+    assert ask(proxied, "/static/css/nothing.0123456789ab.css")[0] == 404  # no such file at all
+    # Plain names, from the checkout, carry HSTS too.
+    assert ask(proxied, "/static/css/app.css")[1]["Strict-Transport-Security"] == "max-age=31536000"
