@@ -1,14 +1,14 @@
 """`flask backup`: a copy of the SQLite database taken while the site serves, with SQLite's
-online backup API, page batches at a time, so the app's writers wait only for a batch, never for
-the whole copy (and under WAL, its readers not at all). The copy is a complete database as of
-the moment the last batch was copied. PostgreSQL sites use pg_dump instead (docs/deploy.md).
+online backup API in one step. The step reads inside one read transaction, and the app's databases
+are in WAL mode (database.py), so writers and readers go on meanwhile; the copy is the database as
+of the step's start. Not in batches: a batched backup starts again whenever another connection
+writes between two batches, so on a site that writes every few milliseconds it may never end.
+PostgreSQL sites use pg_dump instead (docs/deploy.md).
 """
 import os
 import sqlite3
 
 from .extensions import db
-
-PAGES_PER_STEP = 1024  # 4 MB with SQLite's default page size
 
 
 class BackupError(Exception):
@@ -27,16 +27,17 @@ def backup_sqlite(destination):
     except OSError as error:
         raise BackupError(f"cannot write {destination}: {error.strerror}") from None
     os.close(descriptor)
-    source = db.engine.raw_connection()
     try:
-        target = sqlite3.connect(destination)
+        source = db.engine.raw_connection()
         try:
-            source.driver_connection.backup(target, pages=PAGES_PER_STEP)
+            target = sqlite3.connect(destination)
+            try:
+                source.driver_connection.backup(target, pages=-1)  # all pages at once: see above
+            finally:
+                target.close()
         finally:
-            target.close()
+            source.close()
     except Exception:
-        os.unlink(destination)  # never leave half a backup that looks like one
+        os.unlink(destination)  # never leave half a backup (or an empty file) that looks like one
         raise
-    finally:
-        source.close()
     return os.path.getsize(destination)

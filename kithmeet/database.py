@@ -38,6 +38,18 @@ def configure_engine(app):
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine, "before_cursor_execute", _refuse_nul)
+
+
+def _refuse_nul(_connection, _cursor, _statement, parameters, _context, executemany):
+    """PostgreSQL refuses a NUL character in text (SQLite stores and compares it): a search or
+    code that carries one is the sender's mistake, answered 400, never a 500. Forms refuse
+    control characters beside their fields before this; it catches what no form checks."""
+    for values in (parameters if executemany else (parameters,)):
+        for value in (values.values() if isinstance(values, dict) else values or ()):
+            if isinstance(value, str) and "\x00" in value:
+                raise DomainError("Text can't contain a NUL character.", "control_characters")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -80,9 +92,8 @@ def insert_if_absent(model, values, conflict_columns):
     return db.session.execute(statement).first() is not None
 
 
-
 @contextmanager
-def transaction(conflict=None, *, immediate=False):
+def transaction(conflict=None):
     """One service call's writes: committed together on success, rolled back whole on failure.
 
     A DomainError (a rule refused the change) rolls back and propagates. An IntegrityError
@@ -92,19 +103,12 @@ def transaction(conflict=None, *, immediate=False):
 
     Nested, it joins the outer transaction: a service that calls another service's writes
     commits both at its own end, or neither.
-
-    `immediate`: for a call that reads, then writes what the read decided. On SQLite the
-    database's write lock is taken as the transaction starts (BEGIN IMMEDIATE: see
-    `begin_immediate`), so no other writer comes between the read and the write. On
-    PostgreSQL the reads lock their rows themselves (FOR UPDATE), and nested it changes nothing.
     """
     info = db.session.info
     depth = info.get("transaction_depth", 0)
     info["transaction_depth"] = depth + 1
     committed = False
     try:
-        if immediate and depth == 0:
-            begin_immediate()
         yield db.session
         if depth == 0:
             db.session.commit()
@@ -123,17 +127,6 @@ def transaction(conflict=None, *, immediate=False):
             callbacks = info.pop("after_commit", [])
             for callback in callbacks if committed else ():
                 callback()
-
-
-def begin_immediate():
-    """On SQLite, start the session's transaction with the write lock held, unless one is under
-    way. Python's sqlite3 driver issues its own BEGIN (deferred) only before the first write, so
-    a service's reads before it run outside the transaction and another writer may commit in
-    between; a waiting BEGIN IMMEDIATE instead queues behind the writer for busy_timeout, and
-    what is read after it is what the writes build on. Nothing on other databases."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def after_commit(callback):

@@ -4,6 +4,8 @@ Each error's code is decided once (a DomainError carries its own; HTTP errors us
 and `_answer` renders it either way, so a code means the same on a page and under /api/.
 """
 import logging
+import sqlite3
+import sys
 
 from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -44,7 +46,10 @@ UNTRUSTED_HOST = ("This server does not answer to that address. Whoever runs it 
 CSRF_MESSAGE = "This form had expired or came from another page. Go back, reload it and submit again."
 # The database is down, restarting or out of connections: what SQLAlchemy raises then. Any
 # statement may meet it (the session's, the CSRF token's, a view's), so it is answered once here.
+# Not every error of these types is that: `database_away` tells.
 DATABASE_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+# SQLite's words for a file it cannot open now, or a write lock held past the busy timeout.
+SQLITE_AWAY = ("database is locked", "unable to open database file")
 UNAVAILABLE = "kithmeet can't reach its database just now. Try again in a few seconds."
 RETRY_AFTER = "5"  # seconds: a restarting PostgreSQL is back in about that
 
@@ -80,10 +85,27 @@ def _protocol_headers(error):
 
 def database_away(error):
     """Whether `error` (or, for the 500 Flask makes of an error raised outside a view, such as
-    while loading the session, the error inside it) is the database being out of reach."""
+    while loading the session, the error inside it) is the database being out of reach, which
+    trying again in a few seconds may cure: a 503. A missing table, a deadlock or a statement
+    timeout is an OperationalError too, but a fault of ours, and stays a logged 500."""
     if isinstance(error, InternalServerError):
         error = error.original_exception
-    return isinstance(error, DATABASE_AWAY)
+    if isinstance(error, (sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        return True  # the driver's connection is unusable, or the pool has none to give
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    if error.connection_invalidated:  # SQLAlchemy saw the connection break under the statement
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return str(original) in SQLITE_AWAY
+    psycopg = sys.modules.get("psycopg")  # loaded if it raised this: an optional dependency
+    if psycopg is not None and isinstance(original, psycopg.OperationalError):
+        # No SQLSTATE: libpq's own failure to connect or to keep the connection. Class 08: a
+        # connection exception. 57P01-57P03: the server shutting down, crashed, or starting up.
+        state = original.sqlstate
+        return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+    return False
 
 
 def _unavailable(error):
@@ -105,9 +127,16 @@ def _unavailable(error):
             {**headers, "Content-Type": "text/html; charset=utf-8"})
 
 
+def _unavailable_or_fault(error):
+    if not database_away(error):
+        # Raised on as if unhandled: Flask logs it with its traceback and answers the 500 below.
+        raise error
+    return _unavailable(error)
+
+
 def init_app(app):
     for error_type in DATABASE_AWAY:
-        app.register_error_handler(error_type, _unavailable)
+        app.register_error_handler(error_type, _unavailable_or_fault)
 
     @app.errorhandler(DomainError)
     def domain_error(error):

@@ -30,7 +30,9 @@ LIMITS = {
     # Undo is not a scan: a person at the scan limit must still take back a wrong one. Counted with
     # lookups, so it is no way to try client ids either.
     "api.undo_scan": [("lookup", "RATELIMIT_LOOKUP", {"POST"}, "person")],
-    # Badge and join QR images are not here: they look no code up, so they tell nothing (badges/views.py).
+    # Badge and join QR images are not here: they look no code up, so they tell nothing, and one
+    # already drawn costs nothing. badges/views.py counts only those it must draw, in "lookup"
+    # per address, through `allow`.
     "people.join": [("join", "RATELIMIT_JOIN", {"POST"}, "address")],
     "people.signin": [("signin", "RATELIMIT_SIGNIN", {"GET", "POST"}, "address")],
     "organizer.login": [("organizer", "RATELIMIT_ORGANIZER_SIGNIN", {"POST"}, "address")],

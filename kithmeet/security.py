@@ -71,7 +71,9 @@ class TrustedProxies:
             address = ipaddress.ip_address(peer or "")
         except ValueError:
             return False  # a Unix socket's peer has no address: nothing to trust
-        return any(address in network for network in self.proxies)
+        # A server listening on [::] sees an IPv4 peer as ::ffff:a.b.c.d: the same peer.
+        mapped = getattr(address, "ipv4_mapped", None)
+        return any(address in network or (mapped is not None and mapped in network) for network in self.proxies)
 
     def __call__(self, environ, start_response):
         chosen = self.fixed if self.trusts(environ.get("REMOTE_ADDR")) else self.plain

@@ -14,6 +14,7 @@ is a plain sleep, which is how the mail worker polled before.
 import logging
 import threading
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app
 
@@ -41,6 +42,21 @@ def _client(url):
         return _clients[url]
 
 
+def shown(url):
+    """`url` as a log line may name it: with its password (in the address or, as redis-py also
+    reads one, in the query) replaced, since logs are read by more people than the settings."""
+    parts = urlsplit(url)
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:[hidden]@{hostport}"
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(name == "password" for name, _ in pairs):
+            query = urlencode([(name, "[hidden]" if name == "password" else value) for name, value in pairs], safe="[]")
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
 def ring(channel):
     """Wake whoever waits on `channel` once the open transaction commits (never if it rolls
     back: a waiter woken before the commit would find nothing). Does nothing without a
@@ -54,7 +70,8 @@ def _publish(url, channel):
     try:
         _client(url).publish(PREFIX + channel, b"1")
     except Exception:  # noqa: BLE001 - any of redis' errors: the waiter's poll covers for it
-        logger.warning("could not ring %s at %s; it is picked up at the next poll", channel, url, exc_info=True)
+        logger.warning("could not ring %s at %s; it is picked up at the next poll", channel, shown(url),
+                       exc_info=True)
 
 
 class Listener:
@@ -74,14 +91,15 @@ class Listener:
             self.pubsub = _client(self.url).pubsub(ignore_subscribe_messages=True)
             self.pubsub.subscribe(self.channel)
             if self.broken:
-                logger.info("wake-ups from %s work again", self.url)
+                logger.info("wake-ups from %s work again", shown(self.url))
             self.broken = False
         except Exception:  # noqa: BLE001
             self._failed()
 
     def _failed(self):
         if not self.broken:
-            logger.warning("wake-ups from %s unavailable; polling until it answers", self.url, exc_info=True)
+            logger.warning("wake-ups from %s unavailable; polling until it answers", shown(self.url),
+                           exc_info=True)
         self.broken = True
         if self.pubsub is not None:
             try:

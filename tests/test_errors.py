@@ -1,14 +1,17 @@
 """Errors as codes: a page for browsers, {"error": {"code", "message"}} under /api/ and for
 clients that ask for JSON, with the same DomainError code either way."""
+import logging
+import sqlite3
 from pathlib import Path
 
 import psycopg
 import pytest
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import TooManyRequests
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import InternalServerError, TooManyRequests
 
 from kithmeet import create_app
-from kithmeet.errors import DomainError, NotFound
+from kithmeet.errors import DomainError, NotFound, database_away
 from kithmeet.extensions import csrf, db
 
 from .postgres import BOTH_DATABASES
@@ -225,10 +228,61 @@ def test_a_database_never_reached_answers_503_not_500(tmp_path, url):
 
 
 @BOTH_DATABASES
-def test_a_nul_in_an_address_or_query_is_refused_before_any_lookup(make_person, signed_in, database_url):
-    # PostgreSQL refuses a NUL in compared text (a 500 before this); SQLite found nothing.
+def test_a_nul_in_an_address_is_refused_before_any_lookup(make_person, signed_in, database_url):
+    # PostgreSQL refuses a NUL in compared text (a 500 before this); SQLite found nothing. Each
+    # address here reaches a lookup without requests.refuse_nul: its public id or code is looked
+    # up as given.
     client = signed_in(make_person())
-    assert client.get("/api/v1/connections/ab%00cd").status_code == 404
-    assert client.get("/B/ABC%00DEF").status_code == 404
-    assert client.get("/followup?q=a%00b").status_code == 400
-    assert client.get("/api/v1/connections?page=1%00").status_code == 400
+    for path in ("/api/v1/connections/ab%00cd", "/followup/ab%00cd", "/J/ab%00cd"):
+        assert client.get(path).status_code == 404, path
+
+
+# Only the database out of reach is a 503; any other database error is a fault: a logged 500.
+def database_error(original, **options):
+    return sa_exc.OperationalError("SELECT 1", {}, original, **options)
+
+
+@pytest.mark.parametrize("error,away", [
+    (database_error(sqlite3.OperationalError("database is locked")), True),
+    (database_error(sqlite3.OperationalError("unable to open database file")), True),
+    (database_error(sqlite3.OperationalError("no such table: person")), False),
+    (database_error(psycopg.OperationalError("connection failed: Connection refused")), True),  # no SQLSTATE
+    (database_error(psycopg.errors.ConnectionFailure("connection failure")), True),  # 08006
+    (database_error(psycopg.errors.AdminShutdown("terminating connection")), True),  # 57P01
+    (database_error(psycopg.errors.CrashShutdown("crashed")), True),  # 57P02
+    (database_error(psycopg.errors.CannotConnectNow("starting up")), True),  # 57P03
+    (database_error(psycopg.errors.DeadlockDetected("deadlock detected")), False),  # 40P01
+    (database_error(psycopg.errors.QueryCanceled("statement timeout")), False),  # 57014
+    (database_error(psycopg.errors.QueryCanceled("lost"), connection_invalidated=True), True),
+    (sa_exc.InterfaceError("SELECT 1", {}, psycopg.InterfaceError("the connection is closed")), True),
+    (sa_exc.DisconnectionError("gone"), True),
+    (sa_exc.TimeoutError("QueuePool limit reached"), True),
+    (sa_exc.ProgrammingError("SELECT 1", {}, psycopg.errors.UndefinedTable("no such table")), False),
+    (RuntimeError("not the database"), False),
+], ids=lambda value: value if isinstance(value, bool) else str(getattr(value, "orig", value)).split(":")[0][:30])
+def test_only_a_database_out_of_reach_is_away(error, away):
+    assert database_away(error) is away
+    assert database_away(InternalServerError(original_exception=error)) is away  # met outside a view
+
+
+def test_an_unmigrated_database_is_a_logged_500_not_a_503(tmp_path, caplog):
+    app = create_app({**LIMITED, "SECRET_KEY": "test-secret-key",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"},
+                     instance_path=str(tmp_path / "instance"))
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        page = client.get(UNKNOWN_BADGE)
+        assert page.status_code == 500 and page_code(page) == "500" and "Retry-After" not in page.headers
+        assert error_of(client.get(UNKNOWN_BADGE, headers=JSON), 500) == "server_error"
+    faults = [record for record in caplog.records if record.levelno >= logging.ERROR and record.exc_info]
+    assert faults and "no such table" in str(faults[0].exc_info[1])
+    assert not any("database unavailable" in record.getMessage() for record in caplog.records)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@BOTH_DATABASES
+def test_a_nul_in_a_query_no_form_checks_is_a_client_error_on_either_database(make_person, signed_in, database_url):
+    client = signed_in(make_person())
+    for query in ("/followup?q=a%00b", "/api/v1/connections?q=a%00b", "/followup?status=a%00b"):
+        assert client.get(query).status_code < 500, query

@@ -13,6 +13,7 @@ from kithmeet.events import services as events
 from kithmeet.extensions import db
 from kithmeet.organizer import services as organizers
 from kithmeet.people.models import Person
+from kithmeet.security import TrustedProxies
 
 
 def test_posts_without_csrf_token_are_refused_and_change_nothing(client, make_event, make_person, signed_in):
@@ -238,11 +239,24 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7", "X-Forwarded-Proto"
     ("10.0.0.2", "198.51.100.7 https localhost"),  # the proxy: the last address it appended, its scheme
     ("10.0.0.3", "10.0.0.3 http 127.0.0.1"),  # anyone else: the headers are ignored
     ("10.1.2.3", "198.51.100.7 https localhost"),  # in a trusted network
+    ("::ffff:10.0.0.2", "198.51.100.7 https localhost"),  # the proxy, seen by a server on [::]
+    ("::ffff:10.1.2.3", "198.51.100.7 https localhost"),
+    ("::ffff:10.0.0.3", "::ffff:10.0.0.3 http 127.0.0.1"),  # anyone else, however spelled
+    ("::10.0.0.2", "::10.0.0.2 http 127.0.0.1"),  # IPv4-compatible, not mapped: another address
 ])
 def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(tmp_path, peer, believed):
     client = proxied_app(tmp_path, TRUSTED_PROXIES=["10.0.0.2", "10.1.0.0/16"])
     answer = client.get("/_believed", headers={**FORWARDED, "Host": "127.0.0.1"}, environ_base={"REMOTE_ADDR": peer})
     assert answer.get_data(as_text=True) == believed
+
+
+def test_a_mapped_loopback_peer_is_the_loopback_proxy():
+    from kithmeet.config import trusted_proxies
+    proxies = TrustedProxies(None, trusted_proxies("127.0.0.1"))
+    assert proxies.trusts("::ffff:127.0.0.1") and proxies.trusts("127.0.0.1")
+    assert not proxies.trusts("::1") and not proxies.trusts("::ffff:127.0.0.2") and not proxies.trusts("")
+    ipv6 = TrustedProxies(None, trusted_proxies("::1, 2001:db8::/32"))
+    assert ipv6.trusts("::1") and ipv6.trusts("2001:db8::5") and not ipv6.trusts("127.0.0.1")
 
 
 def test_without_trusted_proxies_no_forwarded_header_is_believed(tmp_path):

@@ -12,6 +12,8 @@ grow the memory. Codes that carry a secret (the kiosk's hand-off link) go throug
 """
 import hashlib
 import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -77,11 +79,40 @@ class Image:
     etag: str  # of the bytes: the same in every process, so a cache can revalidate with any worker
 
 
-@lru_cache(maxsize=IMAGES)
+# image's LRU, least recently used first. Not functools.lru_cache: badges/views.py must know
+# whether an image is drawn already before asking for it (a stranger's misses are counted).
+_images = OrderedDict()
+_images_lock = threading.Lock()
+
+
+def drawn(url, kind, scale=10, title=None):
+    """Whether `image` would answer this from what it keeps, without drawing anything."""
+    with _images_lock:
+        return (url, kind, scale, title) in _images
+
+
 def image(url, kind, scale=10, title=None):
     """The `kind` ("svg" or "png") image of `url`'s code, drawn once per process."""
+    key = (url, kind, scale, title)
+    with _images_lock:
+        kept = _images.get(key)
+        if kept is not None:
+            _images.move_to_end(key)
+            return kept
+    # Drawn outside the lock (milliseconds): two threads may both draw one image, alike.
     if kind == "svg":
         body, mimetype = _svg(code(url), title), "image/svg+xml"
     else:
         body, mimetype = _png(code(url), scale), "image/png"
-    return Image(body, mimetype, hashlib.sha256(body).hexdigest()[:32])
+    drawn_now = Image(body, mimetype, hashlib.sha256(body).hexdigest()[:32])
+    with _images_lock:
+        _images[key] = drawn_now
+        while len(_images) > IMAGES:
+            _images.popitem(last=False)
+    return drawn_now
+
+
+def forget_images():
+    """Empty image's LRU (tests: each starts with nothing drawn)."""
+    with _images_lock:
+        _images.clear()

@@ -1,6 +1,6 @@
 """Badge and join QR images (kithmeet/badges/views.py): a pure function of the code and the
-site's address. No SQL statement, no session, no rate limit; drawn once per process; a strong
-ETag and a year of caching. What the codes decode to at each size: tests/badges/test_qr.py."""
+site's address. No SQL statement, no session; drawn once per process, and only drawing one counts
+against the address's lookup limit; a strong ETag and a year of caching. What the codes decode to at each size: tests/badges/test_qr.py."""
 import hashlib
 
 import pytest
@@ -12,27 +12,32 @@ from kithmeet.tokens import new_code
 from .test_qr import decode, png_image, svg_image
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+LOOKUPS = 5  # per minute and address: images drawn for one client
 
 
 @pytest.fixture
 def app_config():
     # Rate limits on, counted in the app's own database: a counted image would run statements.
     return {"PUBLIC_URL": "https://meet.example.org", "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "kithmeet+db://", "RATELIMIT_LOOKUP": "2 per minute"}
+            "RATELIMIT_STORAGE_URI": "kithmeet+db://", "RATELIMIT_LOOKUP": f"{LOOKUPS} per minute"}
 
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """Each test starts with nothing drawn: the caches live as long as the process."""
-    qr.image.cache_clear()
+    qr.forget_images()
     qr.code.cache_clear()
     yield
-    qr.image.cache_clear()
+    qr.forget_images()
     qr.code.cache_clear()
 
 
 def image_paths(token, join_code):
-    return [f"/badge/{token}.svg", f"/badge/{token}.png", f"/badge/{token}.png?scale=3", f"/J/{join_code}.svg"]
+    return [f"/badge/{token}.svg", f"/badge/{token}.png", f"/badge/{token}.png?scale=4", f"/J/{join_code}.svg"]
+
+
+def from_address(number):
+    return {"environ_base": {"REMOTE_ADDR": f"203.0.113.{number}"}}
 
 
 def test_an_image_runs_no_sql_statement_even_for_a_signed_in_person(make_event, make_person, signed_in,
@@ -42,10 +47,12 @@ def test_an_image_runs_no_sql_statement_even_for_a_signed_in_person(make_event, 
     client = signed_in(ada)  # a session cookie that would be read, and a person the limits would count
     client.get("/badge")
     paths = image_paths(bo.badge_token, event.join_code) * 3
+    for number, path in enumerate(set(paths)):  # drawn for someone else first: this process keeps them
+        assert client.get(path, **from_address(number)).status_code == 200
     with count_queries() as statements:
         responses = [client.open(path, method=method) for path in paths for method in ("GET", "HEAD")]
     assert statements == []
-    # Over the lookup limit (2 per minute) many times: images are not counted.
+    # Over the lookup limit many times: images already drawn are not counted.
     assert [response.status_code for response in responses] == [200] * len(responses)
     for response in responses:
         assert response.headers["Cache-Control"] == IMMUTABLE  # public: no no-store for the signed in
@@ -75,8 +82,9 @@ def test_a_malformed_code_is_404(client, path):
     assert response.status_code == 404 and "Cache-Control" not in response.headers
 
 
-@pytest.mark.parametrize("scale,status", [("1", 400), ("41", 400), ("2", 200), ("40", 200), ("big", 200)])
-def test_the_png_scale_stays_bounded(client, scale, status):
+@pytest.mark.parametrize("scale,status", [("1", 400), ("3", 400), ("40", 400), ("41", 400), ("2", 200), ("4", 200),
+                                          ("20", 200), ("big", 200)])
+def test_only_the_offered_png_scales_are_drawn(client, scale, status):
     response = client.get(f"/badge/{new_code()}.png?scale={scale}")
     assert response.status_code == status
     if status == 200:
@@ -96,25 +104,49 @@ def test_an_image_has_a_strong_etag_of_its_bytes_and_answers_304(client):
         assert again.headers["ETag"] == f'"{etag}"' and again.headers["Cache-Control"] == IMMUTABLE
     assert client.get(f"/badge/{token}.svg", headers={"If-None-Match": '"other"'}).status_code == 200
     # Another size is another image, with its own ETag.
-    assert client.get(f"/badge/{token}.png?scale=3").get_etag()[0] != client.get(f"/badge/{token}.png").get_etag()[0]
+    assert client.get(f"/badge/{token}.png?scale=4").get_etag()[0] != client.get(f"/badge/{token}.png").get_etag()[0]
     # The same in every process (a cache may revalidate with any worker): of the bytes alone.
-    qr.image.cache_clear()
+    qr.forget_images()
     qr.code.cache_clear()
     assert client.get(f"/badge/{token}.svg").headers["ETag"] == f'"{etag}"'
 
 
 def test_a_code_is_worked_out_once_and_each_image_drawn_once(client, monkeypatch):
-    made = []
+    made, drawn = [], []
     real = segno.make_qr
     monkeypatch.setattr(segno, "make_qr", lambda *args, **kwargs: made.append(args[0]) or real(*args, **kwargs))
+    for name in ("_svg", "_png"):
+        monkeypatch.setattr(qr, name, lambda *args, real=getattr(qr, name), name=name: drawn.append(name) or real(*args))
     token = new_code()
     bodies = {path: {client.get(path).data for _ in range(3)} for path in
               (f"/badge/{token}.svg", f"/badge/{token}.png", f"/badge/{token}.png?scale=4")}
     assert all(len(seen) == 1 for seen in bodies.values())
     assert made == [f"HTTPS://MEET.EXAMPLE.ORG/B/{token}"]  # one mask choice for all three images
-    info = qr.image.cache_info()
-    assert (info.misses, info.hits) == (3, 6)
-    assert (qr.image.cache_info().maxsize, qr.code.cache_info().maxsize) == (qr.IMAGES, qr.CODES)  # bounded
+    assert sorted(drawn) == ["_png", "_png", "_svg"]
+    assert qr.code.cache_info().maxsize == qr.CODES  # bounded
+
+
+def test_the_images_kept_are_bounded_least_recently_used_first(monkeypatch):
+    monkeypatch.setattr(qr, "IMAGES", 2)
+    first, second, third = (qr.badge_url(new_code(), "https://meet.example.org") for _ in range(3))
+    qr.image(first, "svg"), qr.image(second, "svg"), qr.image(first, "svg")  # first used last
+    qr.image(third, "svg")
+    assert [qr.drawn(url, "svg") for url in (first, second, third)] == [True, False, True]
+    assert len(qr._images) == 2
+
+
+def test_images_drawn_for_a_client_count_against_its_lookups_and_kept_ones_do_not(client, make_person, signed_in):
+    kept = f"/badge/{new_code()}.svg"
+    assert client.get(kept, **from_address(1)).status_code == 200  # drawn for another client
+    ada = signed_in(make_person("Ada"))  # counted by address all the same: no session is read
+    made_up = [f"/badge/{new_code()}.{kind}" for kind in ("svg", "png") for _ in range(LOOKUPS)]
+    statuses = [ada.get(path, **from_address(2)).status_code for path in made_up]
+    assert statuses == [200] * LOOKUPS + [429] * LOOKUPS
+    refused = ada.get(f"/J/{new_code(10)}.svg", **from_address(2))
+    assert refused.status_code == 429 and refused.headers.get("Cache-Control") != IMMUTABLE
+    # What is kept still answers that address, as many times as it asks; and other addresses draw.
+    assert [ada.get(kept, **from_address(2)).status_code for _ in range(LOOKUPS * 2)] == [200] * LOOKUPS * 2
+    assert ada.get(made_up[-1], **from_address(3)).status_code == 200
 
 
 def test_the_address_is_part_of_what_is_kept(app):
