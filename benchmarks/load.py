@@ -91,6 +91,8 @@ class Page:
     expected: int = 200
     connections: int = CONNECTIONS
     threads: int = THREADS
+    # Shorter runs than this finish too few requests for a rate to mean anything.
+    meaningful_seconds: int = 0
 
 
 PAGES = [
@@ -100,7 +102,8 @@ PAGES = [
     Page("connect", "connect POST /B/<T>", 0.15, p99_goal_ms=50, expected=302),
     Page("followup", "follow-up list, first page", 0.1),
     Page("dashboard", "live dashboard refresh"),
-    Page("badge-sheet", "badge sheet PDF (2 connections)", connections=2, threads=1),
+    # A sheet of every checked-in attendee takes seconds of CPU: a 10 s run finishes a handful.
+    Page("badge-sheet", "badge sheet PDF (2 connections)", connections=2, threads=1, meaningful_seconds=120),
     Page("api-scan", "POST /api/v1/scans", expected=201),
 ]
 
@@ -447,6 +450,10 @@ class Bench:
                 result.note = f"no request finished within {self.seconds} s: try --only {page.key} --seconds 60"
             if measured["wrapped"] and page.key in ("connect", "api-scan"):
                 result.note = "rows reused: some connects met again"
+            if self.seconds < page.meaningful_seconds:
+                result.note = (result.note + "; " if result.note else "") + (
+                    f"not meaningful at {self.seconds} s: each request takes seconds, so a run finishes only a "
+                    f"few; try --only {page.key} --seconds {page.meaningful_seconds}")
             if before is not None:
                 after = self.counts()
                 result.note = (result.note + "; " if result.note else "") + \
@@ -555,11 +562,13 @@ def table(results):
 
 
 def markdown_table(results):
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    columns = (*COLUMNS, "note")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in results:
         cells = list(_cells(r))
         if r.problems:
             cells[-1] += " (errors: " + "; ".join(r.problems) + ")"
+        cells.append(r.note or "")
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
 

@@ -1,24 +1,15 @@
 """What `make run` serves with: gunicorn's access log never holds a sign-in or reset secret."""
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from kithmeet.security import mask_secrets
 from kithmeet.serving import AccessLogger
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .servers import ROOT, free_port, wait_for_port
 
 
 def test_gunicorns_access_log_hides_sign_in_secrets(tmp_path):
@@ -38,22 +29,16 @@ def test_gunicorns_access_log_hides_sign_in_secrets(tmp_path):
         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/signin/TOPSECRETVALUE42?next=x",
-                                                 headers={"Cookie": "session=COOKIEVALUE99"})
-                urllib.request.urlopen(request, timeout=5)
-            except urllib.error.HTTPError:
-                break  # the server answered (an unknown link is a 404)
-            except OSError:
-                time.sleep(0.1)
-        try:  # an organizer's password-reset link
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/organizer/reset/TOPRESETSECRET77", timeout=5)
-        except urllib.error.HTTPError:
-            pass
+        wait_for_port(port, timeout=60)  # then a request waits for a worker, however slow its start
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/signin/TOPSECRETVALUE42?next=x",
+                                         headers={"Cookie": "session=COOKIEVALUE99"})
+        with pytest.raises(urllib.error.HTTPError):  # an unknown link is a 404
+            urllib.request.urlopen(request, timeout=60)
+        with pytest.raises(urllib.error.HTTPError):  # an organizer's password-reset link
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/organizer/reset/TOPRESETSECRET77", timeout=60)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)
     text = log.read_text()
     assert "/signin/[hidden]" in text and "/organizer/reset/[hidden]" in text, text
     assert "TOPSECRETVALUE42" not in text and "COOKIEVALUE99" not in text and "TOPRESETSECRET77" not in text

@@ -16,7 +16,7 @@ from .. import changelog, signals
 from ..database import insert_if_absent, transaction, utcnow
 from ..errors import DomainError
 from ..events import services as events
-from ..events.models import CheckIn, Event, EventRemoval
+from ..events.models import Event
 from ..extensions import db
 from ..people import services as people
 from . import consent, notes
@@ -48,7 +48,7 @@ def _where_and_when(scanner, target, at, now=None):
     after `now`)."""
     event, moment = events.event_for_scan(scanner.id, at or utcnow(), now)
     events.ensure_not_excluded(scanner.id, event)
-    hidden, checked_in = _presence(target.id, event.id)
+    hidden, checked_in = events.presence(target.id, event.id)
     if hidden:
         # Taken off this event by its organizers: to the scanner they are simply not here.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here.",
@@ -59,14 +59,6 @@ def _where_and_when(scanner, target, at, now=None):
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here. "
                           "Once they check in, scan their badge again.", "not_at_event")
     return event, existing, moment
-
-
-def _presence(person_id, event_id):
-    """(taken off the event, checked in there) for the person scanned: one query, asked on every
-    scan and every view of a badge (events.is_hidden and events.is_checked_in in one)."""
-    return db.session.execute(select(
-        select(EventRemoval.id).where(EventRemoval.event_id == event_id, EventRemoval.person_id == person_id).exists(),
-        select(CheckIn.id).where(CheckIn.event_id == event_id, CheckIn.person_id == person_id).exists())).one()
 
 
 def _scan_undone():

@@ -299,9 +299,12 @@ def removed_from_series(series_id, person_ids):
 # Hiding from one event (events/attendees.py writes event_removal): the person is off that event's
 # lists, and their badge stops checking in and connecting there; other events are untouched.
 
-def is_hidden(person_id, event_id):
-    return db.session.scalar(select(EventRemoval.id).where(
-        EventRemoval.event_id == event_id, EventRemoval.person_id == person_id)) is not None
+def presence(person_id, event_id):
+    """(taken off the event, checked in there) for a person: one query, asked on every scan and
+    every view of a badge (connections/services.py)."""
+    return tuple(db.session.execute(select(
+        select(EventRemoval.id).where(EventRemoval.event_id == event_id, EventRemoval.person_id == person_id).exists(),
+        select(CheckIn.id).where(CheckIn.event_id == event_id, CheckIn.person_id == person_id).exists())).one())
 
 
 def ensure_not_excluded(person_id, event):

@@ -1,9 +1,10 @@
 """A real SMTP server on loopback (aiosmtpd) that collects what it receives."""
-import socket
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from ..servers import free_port
 
 
 class Collector:
@@ -16,12 +17,6 @@ class Collector:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append((envelope.rcpt_tos, message))
         return "250 OK"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SMTPServer:
