@@ -68,23 +68,34 @@ def compress(response, folder, filename):
     return response.make_conditional(request)
 
 
-def gzipped(path):
-    """The gzip bytes of the file at `path`, or None if compressing does not make it smaller."""
+def kept_while_unchanged(cache, path, make):
+    """`make(file)` for the file at `path`, kept in `cache` until the file changes (its mtime or
+    size, as read with the bytes: a deploy); None if there is no such file. One thread makes it;
+    the others wait for its answer."""
     try:
         info = os.stat(path)
     except OSError:
         return None
     stamp = (info.st_mtime_ns, info.st_size)
-    kept = _compressed.get(path)
+    kept = cache.get(path)
     if kept is None or kept[0] != stamp:
         with _lock:
-            kept = _compressed.get(path)
+            kept = cache.get(path)
             if kept is None or kept[0] != stamp:
                 with open(path, "rb") as file:
                     info = os.fstat(file.fileno())  # the stamp of the bytes read, should it change now
-                    original = file.read()
-                # mtime=0: the same file gives the same bytes in every process, as its ETag promises.
-                data = gzip.compress(original, LEVEL, mtime=0)
-                kept = ((info.st_mtime_ns, info.st_size), data if len(data) < len(original) else None)
-                _compressed[path] = kept
+                    kept = ((info.st_mtime_ns, info.st_size), make(file))
+                cache[path] = kept
     return kept[1]
+
+
+def gzipped(path):
+    """The gzip bytes of the file at `path`, or None if compressing does not make it smaller."""
+    return kept_while_unchanged(_compressed, path, _smaller_gzip)
+
+
+def _smaller_gzip(file):
+    original = file.read()
+    # mtime=0: the same file gives the same bytes in every process, as its ETag promises.
+    data = gzip.compress(original, LEVEL, mtime=0)
+    return data if len(data) < len(original) else None

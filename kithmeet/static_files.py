@@ -26,14 +26,12 @@ import gzip
 import hashlib
 import os
 import re
-import stat
 import tempfile
-import threading
 
 from werkzeug.security import safe_join
 
 from . import sessions
-from .static_compression import COMPRESSIBLE
+from .static_compression import COMPRESSIBLE, kept_while_unchanged
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 # On the answer for a fingerprint that is not the file's current one (static/js/sw.js reads it).
@@ -44,7 +42,6 @@ FINGERPRINTED = re.compile(rf"(?P<stem>.+)\.(?P<hash>[0-9a-f]{{{HASH_LENGTH}}})(
 _NAMED = re.compile(r"(?P<stem>.*[^/])(?P<ext>\.[^./]+)")  # a file name with an extension
 
 _hashes = {}  # path -> ((mtime_ns, size), hash)
-_lock = threading.Lock()  # one thread reads and hashes a file; the others wait for its hash
 
 
 def init_app(app):
@@ -98,26 +95,10 @@ def content_hash(folder, filename):
     """The first 12 hex digits of the SHA-256 of the file static/`filename`; None if there is no
     such file."""
     path = safe_join(folder, filename)
-    if path is None:
+    if path is None or not os.path.isfile(path):
         return None
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    stamp = (info.st_mtime_ns, info.st_size)
-    kept = _hashes.get(path)
-    if kept is None or kept[0] != stamp:
-        with _lock:
-            kept = _hashes.get(path)
-            if kept is None or kept[0] != stamp:
-                with open(path, "rb") as file:
-                    info = os.fstat(file.fileno())  # the stamp of the bytes read, should it change now
-                    digest = hashlib.file_digest(file, "sha256").hexdigest()[:HASH_LENGTH]
-                kept = ((info.st_mtime_ns, info.st_size), digest)
-                _hashes[path] = kept
-    return kept[1]
+    return kept_while_unchanged(
+        _hashes, path, lambda file: hashlib.file_digest(file, "sha256").hexdigest()[:HASH_LENGTH])
 
 
 def build(folder, destination):

@@ -235,6 +235,9 @@ def test_a_nul_in_an_address_is_refused_before_any_lookup(make_person, signed_in
     client = signed_in(make_person())
     for path in ("/api/v1/connections/ab%00cd", "/followup/ab%00cd", "/J/ab%00cd"):
         assert client.get(path).status_code == 404, path
+    # A query no form checks reaches a statement: on PostgreSQL a 400 (database._refuse_nul).
+    for query in ("/followup?q=a%00b", "/api/v1/connections?q=a%00b", "/followup?status=a%00b"):
+        assert client.get(query).status_code < 500, query
 
 
 # Only the database out of reach is a 503; any other database error is a fault: a logged 500.
@@ -280,9 +283,3 @@ def test_an_unmigrated_database_is_a_logged_500_not_a_503(tmp_path, caplog):
     with app.app_context():
         db.engine.dispose()
 
-
-@BOTH_DATABASES
-def test_a_nul_in_a_query_no_form_checks_is_a_client_error_on_either_database(make_person, signed_in, database_url):
-    client = signed_in(make_person())
-    for query in ("/followup?q=a%00b", "/api/v1/connections?q=a%00b", "/followup?status=a%00b"):
-        assert client.get(query).status_code < 500, query
