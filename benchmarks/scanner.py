@@ -35,7 +35,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kithmeet import create_app  # noqa: E402
+from kithmeet import create_app, static_files  # noqa: E402
 from kithmeet.events import services as events  # noqa: E402
 from kithmeet.extensions import db  # noqa: E402
 from kithmeet.organizer import services as organizers  # noqa: E402
@@ -135,7 +135,7 @@ class Meter:
         finally:
             plain = sizes["body"]
             if sizes["gzip"] and path.startswith("/static/"):
-                plain = (self.static / path[len("/static/"):]).stat().st_size
+                plain = (self.static / static_files.split(path[len("/static/"):])[0]).stat().st_size
             with self.lock:
                 self.responses.append((path, sizes["head"] + sizes["body"], sizes["head"] + plain))
                 self.busy -= 1
