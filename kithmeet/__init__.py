@@ -45,6 +45,7 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True)
     limiter.init_app(app)
+    _drop_limiter_hooks(app, limiter)
     ratelimits.init_app(app)  # before CSRF: posts with bad tokens count against the limit too
     csrf.init_app(app)
     security.init_app(app)
@@ -71,6 +72,19 @@ def register_extensions(app):
     from .followup import digest
 
     digest.init_app(app)  # queues the digest when an event closes (signals.event_closed)
+
+
+def _drop_limiter_hooks(app, limiter):
+    """Take Flask-Limiter's own request hooks off: they look for decorated and default limits,
+    and kithmeet has none (ratelimits.check counts every limit itself), yet they ran on every
+    request, a static file's and a cached badge's too. Flask-Limiter stays for its storages."""
+    inject_headers = getattr(type(limiter), "_Limiter__inject_headers")
+    app.before_request_funcs[None] = [f for f in app.before_request_funcs.get(None, [])
+                                      if f != limiter._check_request_limit]
+    app.after_request_funcs[None] = [f for f in app.after_request_funcs.get(None, [])
+                                     if not (getattr(f, "func", None) is inject_headers)]
+    app.teardown_request_funcs[None] = [f for f in app.teardown_request_funcs.get(None, [])
+                                        if f != getattr(limiter, "_Limiter__release_context")]
 
 
 def register_blueprints(app):
