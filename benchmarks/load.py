@@ -79,6 +79,37 @@ def bare_route():
 
 def app(environ, start_response):
     return (bare if environ.get("PATH_INFO") == "/__bare" else kithmeet)(environ, start_response)
+
+
+if os.environ.get("KITHMEET_BENCH_PROFILE"):  # --profile: each thread's own profiler, kithmeet's requests only
+    import cProfile
+    import pstats
+    import threading
+    import time
+
+    profiles, local, served = [], threading.local(), kithmeet.wsgi_app
+
+    def profiled(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(("/signin/", "/organizer/login")):  # the set-up's, not the load's
+            return served(environ, start_response)
+        profile = getattr(local, "profile", None)
+        if profile is None:
+            # The thread's CPU time, not the wall clock: eight threads waiting their turn for the
+            # interpreter would otherwise count that wait against whatever they were in.
+            profile = local.profile = cProfile.Profile(time.thread_time)
+            profiles.append(profile)
+        profile.enable()
+        try:
+            return served(environ, start_response)
+        finally:
+            profile.disable()
+
+    def dump_profile():  # gunicorn's worker_exit hook calls it (Bench.serve): workers leave by os._exit
+        if profiles:
+            stats = pstats.Stats(*profiles)
+            stats.dump_stats(os.path.join(os.environ["KITHMEET_BENCH_PROFILE"], f"worker-{os.getpid()}.prof"))
+
+    kithmeet.wsgi_app = profiled
 '''
 
 
@@ -140,6 +171,9 @@ def main(argv=None):
     parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 10, 1 with --quick)")
     parser.add_argument("--no-write", action="store_true", help="print the table only, leave docs/performance.md")
     parser.add_argument("--app-root", default=str(REPO), help="the kithmeet checkout to seed and serve")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the workers (cProfile, slower) and print where their time went; with one "
+                             "--only page, to read that page's profile")
     args = parser.parse_args(argv)
     app_root = str(Path(args.app_root).resolve())
     sys.path.insert(0, app_root)
@@ -153,7 +187,7 @@ def main(argv=None):
     results, seeding = [], {}
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="kithmeet-load-") as tmp:
-            bench = Bench(database, Path(tmp), app_root, site, size, seconds, warm)
+            bench = Bench(database, Path(tmp), app_root, site, size, seconds, warm, args.profile)
             try:
                 seeding[database] = bench.prepare()
                 results += bench.run(pages)
@@ -179,8 +213,9 @@ def _load_site_module():
 class Bench:
     """One database: seed it, serve it, sign people in, measure each page."""
 
-    def __init__(self, database, tmp, app_root, site, size, seconds, warm):
+    def __init__(self, database, tmp, app_root, site, size, seconds, warm, profile=False):
         self.database, self.tmp, self.app_root, self.site_module = database, tmp, app_root, site
+        self.profile = tmp / "profile" if profile else None
         self.size, self.seconds, self.warm = size, seconds, warm
         self.server = self.gunicorn = None
         self.rng = random.Random(11)
@@ -222,14 +257,22 @@ class Bench:
         env = {**os.environ, "KITHMEET_DATABASE_URL": self.url, "HOST": "127.0.0.1",
                "KITHMEET_BENCH_SETTINGS": json.dumps(self.settings),
                "KITHMEET_BENCH_INSTANCE": str(self.tmp / "instance"),
+               **({"KITHMEET_BENCH_PROFILE": str(self.profile)} if self.profile else {}),
                "PYTHONPATH": os.pathsep.join([str(self.tmp), self.app_root, os.environ.get("PYTHONPATH", "")])}
         self.log = open(self.tmp / "gunicorn.log", "w")
+        hooks = []
+        if self.profile:
+            self.profile.mkdir()
+            (self.tmp / "profile_hooks.py").write_text(
+                "import sys\n\n\ndef worker_exit(server, worker):\n"
+                "    sys.modules['kithmeet_bench_app'].dump_profile()\n")
+            hooks = ["--config", str(self.tmp / "profile_hooks.py")]
         # The Makefile's run target, but for the bind address and where its logs go.
         self.gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
              "--workers", str(WORKERS), "--threads", str(WORKER_THREADS),
              "--access-logfile", str(self.tmp / "access.log"), "--logger-class", "kithmeet.serving.AccessLogger",
-             "kithmeet_bench_app:app"], env=env, cwd=self.app_root, stdout=self.log, stderr=subprocess.STDOUT)
+             *hooks, "kithmeet_bench_app:app"], env=env, cwd=self.app_root, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.gunicorn.poll() is not None:
@@ -251,6 +294,8 @@ class Bench:
                 self.gunicorn.kill()
                 self.gunicorn.wait()
             self.log.close()
+            if self.profile:
+                print_profile(self.profile, self.database)
         if self.server is not None:
             self.server.stop()
 
@@ -505,6 +550,41 @@ class Browser:
                 else:
                     self.cookies[name] = morsel.value
         return response.status, response.headers, data.decode("utf-8", "replace")
+
+
+PACKAGES = [("templates", "/templates/"), ("kithmeet", "/kithmeet/"), ("sqlalchemy", "/sqlalchemy/"),
+            ("jinja2", "/jinja2/"), ("wtforms", "/wtforms/"), ("flask_wtf", "/flask_wtf/"),
+            ("flask_session", "/flask_session/"), ("msgpack", "/msgpack/"), ("limits", "/limits/"),
+            ("flask_limiter", "/flask_limiter/"), ("flask", "/flask/"), ("werkzeug", "/werkzeug/"),
+            ("psycopg", "/psycopg"), ("markupsafe", "/markupsafe/"), ("segno", "/segno/")]
+
+
+def print_profile(folder, database, top=25):
+    """The workers' profiles, merged: the functions that took the most time themselves, and the
+    time by package (a C function counts where it was called from: sqlite3's execute as
+    sqlalchemy's)."""
+    import pstats
+    files = sorted(str(f) for f in folder.glob("*.prof"))
+    if not files:
+        print(f"[{database}] no profile written (a worker did not exit cleanly)")
+        return
+    stats = pstats.Stats(*files, stream=sys.stdout)
+    by_package, total = {}, 0.0
+    for (filename, _, name), (_, _, own, _, callers) in stats.stats.items():
+        total += own
+        where = filename
+        if filename == "~" and callers:  # a built-in: the caller that called it most
+            where = max(callers.items(), key=lambda item: item[1][2])[0][0]
+        package = next((label for label, marker in PACKAGES if marker in where), "other")
+        by_package[package] = by_package.get(package, 0.0) + own
+    print(f"\n[{database}] profile of the kithmeet requests: {total:.2f} s of own time")
+    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1]):
+        print(f"  {package:<14} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    kept = Path(tempfile.gettempdir()) / f"kithmeet-profile-{database}.prof"
+    stats.dump_stats(kept)
+    print(f"[{database}] the merged profile is kept in {kept} (python -m pstats {kept})")
 
 
 def _csrf(page):
