@@ -37,6 +37,7 @@ def create_app(config=None, instance_path=None):
 
 def register_extensions(app):
     from . import database, ratelimits, security, sessions, static_compression, static_files
+    from .badges import answers as badge_answers
     from .extensions import csrf, db, limiter, migrate
 
     database.engine_defaults(app.config)  # pool_pre_ping and friends: before the engine is made
@@ -48,6 +49,7 @@ def register_extensions(app):
     _drop_limiter_hooks(app, limiter)
     ratelimits.init_app(app)  # before CSRF: posts with bad tokens count against the limit too
     csrf.init_app(app)
+    badge_answers.install(app)  # inside TrustedProxies (security): keyed by the scheme and host the app sees
     security.init_app(app)
     sessions.init_app(app)
     static_compression.init_app(app)  # gzip for static js, css, wasm, svg: compressed once per process

@@ -113,6 +113,10 @@ def image(url, kind, scale=10, title=None):
 
 
 def forget_images():
-    """Empty image's LRU (tests: each starts with nothing drawn)."""
+    """Empty image's LRU, and the answers kept of them (badges/answers.py): tests start each with
+    nothing drawn."""
     with _images_lock:
         _images.clear()
+    from . import answers  # not at the top: it imports the views, which import this module
+
+    answers.forget()
