@@ -20,97 +20,31 @@ Run: make benchmark   (or .venv/bin/python benchmarks/load.py [--quick] [--datab
 [--only connect] [--seconds 10] [--no-write]). `--app-root DIR` serves and seeds the code in
 DIR instead of this checkout (the numbers of an older commit, from a git worktree); the script
 uses only routes and services that exist since commit cbae737.
+
+This script seeds, signs in and measures; beside it, load_server.py serves, load_wrk.py drives
+wrk, load_report.py writes the tables and docs/performance.md, and load_browser.py is the HTTP
+client of the sign-ins and probes.
 """
 import argparse
 import concurrent.futures
-import http.client
 import importlib.util
 import json
-import os
-import platform
 import random
-import re
-import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from load_browser import Browser, _csrf
+from load_report import REPORT, report, row_text, table
+from load_server import LIMIT, RAISED_LIMITS, Gunicorn
+from load_wrk import CONNECTIONS, THREADS, run_wrk
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-LUA = HERE / "wrk" / "rotate.lua"
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
-REPORT = REPO / "docs" / "performance.md"
-THREADS, CONNECTIONS = 2, 16
-WORKERS, WORKER_THREADS = 2, 8
-# Raised so that the load is counted by the limiter (its cost is part of each request) but not refused.
-LIMIT = "1000000 per minute"
-RAISED_LIMITS = ("RATELIMIT_SCAN", "RATELIMIT_LOOKUP", "RATELIMIT_JOIN", "RATELIMIT_SIGNIN",
-                 "RATELIMIT_ORGANIZER_SIGNIN")
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-SERVED = '''"""The app as `make run` serves it (app.py), and beside it, in the same workers, a bare
-Flask app of one route to compare with: none of kithmeet's request hooks run for it."""
-import json
-import os
-
-from flask import Flask
-
-from kithmeet import create_app
-
-kithmeet = create_app(json.loads(os.environ["KITHMEET_BENCH_SETTINGS"]),
-                      instance_path=os.environ["KITHMEET_BENCH_INSTANCE"])
-bare = Flask("bare")
-
-
-@bare.get("/__bare")
-def bare_route():
-    return "ok"
-
-
-def app(environ, start_response):
-    return (bare if environ.get("PATH_INFO") == "/__bare" else kithmeet)(environ, start_response)
-
-
-if os.environ.get("KITHMEET_BENCH_PROFILE"):  # --profile: each thread's own profiler, kithmeet's requests only
-    import cProfile
-    import pstats
-    import threading
-    import time
-
-    profiles, local, served = [], threading.local(), kithmeet.wsgi_app
-
-    def profiled(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith(("/signin/", "/organizer/login")):  # the set-up's, not the load's
-            return served(environ, start_response)
-        profile = getattr(local, "profile", None)
-        if profile is None:
-            # The thread's CPU time, not the wall clock: eight threads waiting their turn for the
-            # interpreter would otherwise count that wait against whatever they were in.
-            profile = local.profile = cProfile.Profile(time.thread_time)
-            profiles.append(profile)
-        profile.enable()
-        try:
-            return served(environ, start_response)
-        finally:
-            profile.disable()
-
-    def dump_profile():  # gunicorn's worker_exit hook calls it (Bench.serve): workers leave by os._exit
-        if profiles:
-            stats = pstats.Stats(*profiles)
-            stats.dump_stats(os.path.join(os.environ["KITHMEET_BENCH_PROFILE"], f"worker-{os.getpid()}.prof"))
-
-    kithmeet.wsgi_app = profiled
-'''
 
 
 @dataclass
@@ -245,57 +179,15 @@ class Bench:
             from kithmeet.extensions import db
             self.met = self.site_module.met_pairs(self.site.tonight_ids)
             db.engine.dispose()
-        self.serve()
+        self.gunicorn = Gunicorn(self.tmp, self.app_root, self.profile)
+        self.gunicorn.start(self.url, self.settings)
+        self.port = self.gunicorn.port
         self.sign_in()
         return seeded, len(self.site.tonight_ids)
 
-    # Serving ---------------------------------------------------------------------------
-
-    def serve(self):
-        (self.tmp / "kithmeet_bench_app.py").write_text(SERVED)
-        self.port = _free_port()
-        env = {**os.environ, "KITHMEET_DATABASE_URL": self.url, "HOST": "127.0.0.1",
-               "KITHMEET_BENCH_SETTINGS": json.dumps(self.settings),
-               "KITHMEET_BENCH_INSTANCE": str(self.tmp / "instance"),
-               **({"KITHMEET_BENCH_PROFILE": str(self.profile)} if self.profile else {}),
-               "PYTHONPATH": os.pathsep.join([str(self.tmp), self.app_root, os.environ.get("PYTHONPATH", "")])}
-        self.log = open(self.tmp / "gunicorn.log", "w")
-        hooks = []
-        if self.profile:
-            self.profile.mkdir()
-            (self.tmp / "profile_hooks.py").write_text(
-                "import sys\n\n\ndef worker_exit(server, worker):\n"
-                "    sys.modules['kithmeet_bench_app'].dump_profile()\n")
-            hooks = ["--config", str(self.tmp / "profile_hooks.py")]
-        # The Makefile's run target, but for the bind address and where its logs go.
-        self.gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-             "--workers", str(WORKERS), "--threads", str(WORKER_THREADS),
-             "--access-logfile", str(self.tmp / "access.log"), "--logger-class", "kithmeet.serving.AccessLogger",
-             *hooks, "kithmeet_bench_app:app"], env=env, cwd=self.app_root, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.gunicorn.poll() is not None:
-                raise RuntimeError("gunicorn exited:\n" + (self.tmp / "gunicorn.log").read_text()[-3000:])
-            try:
-                if Browser(self.port).send("GET", "/__bare")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within 60 s")
-
     def close(self):
-        if self.gunicorn is not None and self.gunicorn.poll() is None:
-            self.gunicorn.send_signal(signal.SIGTERM)
-            try:
-                self.gunicorn.wait(20)
-            except subprocess.TimeoutExpired:
-                self.gunicorn.kill()
-                self.gunicorn.wait()
-            self.log.close()
-            if self.profile:
-                print_profile(self.profile, self.database)
+        if self.gunicorn is not None:
+            self.gunicorn.stop(self.database)
         if self.server is not None:
             self.server.stop()
 
@@ -411,59 +303,7 @@ class Bench:
         return None
 
     def wrk(self, page, rows, seconds):
-        path = self.tmp / f"rows-{page.key}-{uuid.uuid4().hex[:6]}.tsv"
-        with open(path, "w") as out:
-            for row in rows:
-                out.write("\t".join((*row, "", "", "", "")[:6]) + "\n")
-        command = [WRK, f"-t{page.threads}", f"-c{page.connections}", f"-d{seconds}s", "--timeout", "30s",
-                   "--latency", "-s", str(LUA), f"http://127.0.0.1:{self.port}", "--", str(path),
-                   str(page.expected), str(page.threads)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
-        self.settle()
-        found = re.search(r"^kithmeet-result (.*)$", done.stdout, re.MULTILINE)
-        if done.returncode or not found:
-            raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-        values = {k: int(v) for k, v in (item.split("=") for item in found.group(1).split())}
-        values["rps"] = values["requests"] / (values["duration_us"] / 1e6)
-        return values
-
-    def server_errors(self):
-        """Lines the server logged as errors since the last call (a worker timed out, a 500)."""
-        with open(self.tmp / "gunicorn.log", errors="replace") as log:
-            log.seek(getattr(self, "_log_seen", 0))
-            text = log.read()
-            self._log_seen = log.tell()
-        return [line.strip() for line in text.splitlines()
-                if "[ERROR]" in line or "[CRITICAL]" in line or "WORKER TIMEOUT" in line or "Traceback" in line]
-
-    def settle(self, within=180):
-        """Wait until the server is idle again: requests still in flight when wrk stopped (a
-        slow PDF goes on rendering) must not slow the next run. Idle: the workers used under
-        three hundredths of a second of CPU in a quarter of a second."""
-        deadline = time.monotonic() + within
-        used = self._worker_cpu()
-        while time.monotonic() < deadline:
-            time.sleep(0.25)
-            now = self._worker_cpu()
-            if now - used < 0.03:
-                return
-            used = now
-
-    def _worker_cpu(self):
-        """CPU seconds the gunicorn workers have used (Linux: /proc)."""
-        pid = self.gunicorn.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            return 0.0
-        total = 0
-        for child in children:
-            try:
-                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / os.sysconf("SC_CLK_TCK")
+        return run_wrk(page, rows, seconds, self.tmp, self.port, self.gunicorn.settle)
 
     def run(self, pages):
         bare = Page("bare", "bare route")
@@ -488,7 +328,7 @@ class Bench:
                     result.problems.append(f"{measured[key]} {label}")
             if base["non_2xx_3xx"] or base["unexpected"]:
                 result.problems.append("bare route errors")
-            logged = self.server_errors()
+            logged = self.gunicorn.server_errors()
             if logged:
                 result.problems.append(f"{len(logged)} errors in the server's log, first: {logged[0]}")
             if not measured["requests"]:
@@ -515,256 +355,6 @@ class Bench:
             finally:
                 db.session.remove()
                 db.engine.dispose()
-
-
-class Browser:
-    """Just enough of a browser: cookies kept between requests, no redirects followed."""
-
-    def __init__(self, port):
-        self.port = port
-        self.cookies = {}
-
-    def cookie(self):
-        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-
-    def send(self, method, path, form=None, body=None, headers=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = dict(headers or {})
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if self.cookies and "Cookie" not in headers:
-            headers["Cookie"] = self.cookie()
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-        finally:
-            connection.close()
-        for raw in response.headers.get_all("Set-Cookie") or []:
-            jar = SimpleCookie()
-            jar.load(raw)
-            for name, morsel in jar.items():
-                if morsel["max-age"] == "0" or "1970" in morsel["expires"] or not morsel.value:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        return response.status, response.headers, data.decode("utf-8", "replace")
-
-
-PACKAGES = [("templates", "/templates/"), ("kithmeet", "/kithmeet/"), ("sqlalchemy", "/sqlalchemy/"),
-            ("jinja2", "/jinja2/"), ("wtforms", "/wtforms/"), ("flask_wtf", "/flask_wtf/"),
-            ("flask_session", "/flask_session/"), ("msgpack", "/msgpack/"), ("limits", "/limits/"),
-            ("flask_limiter", "/flask_limiter/"), ("flask", "/flask/"), ("werkzeug", "/werkzeug/"),
-            ("psycopg", "/psycopg"), ("markupsafe", "/markupsafe/"), ("segno", "/segno/")]
-
-
-def print_profile(folder, database, top=25):
-    """The workers' profiles, merged: the functions that took the most time themselves, and the
-    time by package (a C function counts where it was called from: sqlite3's execute as
-    sqlalchemy's)."""
-    import pstats
-    files = sorted(str(f) for f in folder.glob("*.prof"))
-    if not files:
-        print(f"[{database}] no profile written (a worker did not exit cleanly)")
-        return
-    stats = pstats.Stats(*files, stream=sys.stdout)
-    by_package, total = {}, 0.0
-    for (filename, _, name), (_, _, own, _, callers) in stats.stats.items():
-        total += own
-        where = filename
-        if filename == "~" and callers:  # a built-in: the caller that called it most
-            where = max(callers.items(), key=lambda item: item[1][2])[0][0]
-        package = next((label for label, marker in PACKAGES if marker in where), "other")
-        by_package[package] = by_package.get(package, 0.0) + own
-    print(f"\n[{database}] profile of the kithmeet requests: {total:.2f} s of own time")
-    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1]):
-        print(f"  {package:<14} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
-    stats.sort_stats("tottime").print_stats(top)
-    stats.sort_stats("cumulative").print_stats(top)
-    kept = Path(tempfile.gettempdir()) / f"kithmeet-profile-{database}.prof"
-    stats.dump_stats(kept)
-    print(f"[{database}] the merged profile is kept in {kept} (python -m pstats {kept})")
-
-
-def _csrf(page):
-    found = CSRF.search(page)
-    if not found:
-        raise RuntimeError("no CSRF token on the page")
-    return found.group(1)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# Output ------------------------------------------------------------------------------
-
-COLUMNS = ("database", "page", "req/s", "p50 ms", "p99 ms", "bare req/s", "ratio", "goal", "met?")
-
-
-def _goal(page):
-    if page.goal is None:
-        return "-"
-    return f">= {page.goal:g}" + (f", p99 < {page.p99_goal_ms:g} ms" if page.p99_goal_ms else "")
-
-
-def _number(value):
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
-
-
-def _cells(r):
-    ratio = f"{r.ratio:.3f}" if r.ratio >= 0.001 or not r.ratio else f"{r.ratio:.4f}"
-    return (r.database, r.page.label, _number(r.rps), f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", _number(r.bare_rps),
-            ratio, _goal(r.page), r.met or "-")
-
-
-def row_text(r):
-    text = "  ".join(_cells(r))
-    if r.problems:
-        text += "  ERRORS: " + "; ".join(r.problems)
-    if r.note:
-        text += f"  ({r.note})"
-    return text
-
-
-def table(results):
-    rows = [COLUMNS] + [_cells(r) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
-    for r in results:
-        if r.problems or r.note:
-            lines.append(f"{r.database} {r.page.label}: " + "; ".join(
-                [*(f"ERRORS {p}" for p in r.problems), *([r.note] if r.note else [])]))
-    return "\n".join(lines)
-
-
-def markdown_table(results):
-    columns = (*COLUMNS, "note")
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for r in results:
-        cells = list(_cells(r))
-        if r.problems:
-            cells[-1] += " (errors: " + "; ".join(r.problems) + ")"
-        cells.append(r.note or "")
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    return "\n".join(lines)
-
-
-def machine():
-    def first(path, prefix):
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(prefix):
-                    return line.split(":", 1)[1].strip() if ":" in line else line.split("=", 1)[1].strip('"')
-        except OSError:
-            pass
-        return "unknown"
-
-    def version(command):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=10)
-        except OSError:
-            return "unknown"
-        return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "unknown"
-
-    import gunicorn
-    try:
-        from tests.postgres import _bindir
-        postgres = version([os.path.join(_bindir(), "postgres"), "--version"])
-    except Exception:  # noqa: BLE001 - no PostgreSQL on this machine: say so
-        postgres = "not installed"
-    memory = first("/proc/meminfo", "MemTotal")
-    if memory.endswith(" kB"):
-        memory = f"{int(memory.split()[0]) / 1024 ** 2:.0f} GB"
-    return [("CPU", f"{first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores"),
-            ("memory", memory), ("OS", f"{first('/etc/os-release', 'PRETTY_NAME=')}, {platform.release()}"),
-            ("Python", platform.python_version()), ("SQLite", sqlite3.sqlite_version), ("PostgreSQL", postgres),
-            ("gunicorn", gunicorn.__version__), ("wrk", version([WRK, "-v"]).split(" [")[0])]
-
-
-def _bullets(items):
-    return [textwrap.fill(item, 96, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
-            for item in items]
-
-
-def report(results, seeding, size, seconds, app_root, args):
-    measured = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "-C", app_root, "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", app_root, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    site = (f"{size.attendees:,} attendees, {size.connections:,} connections over {size.nights} events of one "
-            f"series, one person with {size.hub} connections")
-    lines = [
-        "# Performance",
-        "",
-        "Written by `benchmarks/load.py` (`make benchmark`); rerun it to replace this file. Each page's",
-        "requests per second are quoted as a ratio to a bare Flask route measured just before it on the",
-        "same server, so the ratios hold across machines better than the raw numbers do; on a busy",
-        "machine both drift.",
-        "",
-        f"Measured {measured} on commit {commit}{' with local changes' if dirty else ''}"
-        f"{' (--quick: a tiny site, not for comparing)' if args.quick else ''}.",
-        "",
-        "## Results",
-        "",
-        markdown_table(results),
-        "",
-        "Goals are those of issue 10: a share of the bare route's requests per second (and for the",
-        "connect, a p99 latency). A row marked with errors had answers other than the expected status",
-        "(200; 302 for the connect, which redirects back to the scan page; 201 for an API scan) or",
-        "socket errors: its numbers do not count.",
-        "",
-        "## Set-up",
-        "",
-        *_bullets([
-            f"Site: {site}; tonight's event open, "
-            + ", ".join(f"{tonight} checked in on {db}" for db, (_, tonight) in seeding.items())
-            + ". Seeded in " + ", ".join(f"{sec:.0f} s on {db}" for db, (sec, _) in seeding.items())
-            + " by benchmarks/site.py: the services write the organizer, the events, tonight's joins, "
-            "check-ins and connections, sign-in links and API tokens; core inserts, checked against "
-            "what the services write, the past nights' people and connections.",
-            f"Server: gunicorn as `make run` starts it: {WORKERS} gthread workers x {WORKER_THREADS} threads, "
-            "the access log on; the mail worker is not started. Rate limits on, stored where they are by "
-            f"default, with the scan, lookup, join and sign-in limits raised to \"{LIMIT}\" so the load is "
-            "counted but not refused. SQLite is a file in a temporary folder; PostgreSQL a throwaway server "
-            "on a Unix socket (tests/postgres.py, fsync off).",
-            f"Load: wrk, {THREADS} threads and {CONNECTIONS} connections (the badge sheet: 1 and 2), {seconds} s "
-            "per run after a warm-up, with benchmarks/wrk/rotate.lua rotating through prepared requests. "
-            "The bare route (`/__bare`, a plain Flask app of one route served by the same workers beside "
-            "kithmeet, so none of kithmeet's request hooks run for it) is measured right before each page.",
-            "Pages: badge QRs of tonight's attendees' tokens in turn; the scan page of tonight's attendees "
-            "from the sessions of attendees signed in through their sign-in links; connects, each a new pair "
-            "of tonight's attendees, with the CSRF token and form the scan page gives (the flash each leaves "
-            "is never shown: wrk follows no redirect); the follow-up list's first page of the person with "
-            f"{size.hub} connections; the organizer's live dashboard refresh (live.json); tonight's badge sheet "
-            "PDF (every checked-in attendee, Avery L4785); API scans with bearer tokens, a new pair and "
-            "client id each.",
-            "Load average of the machine (1, 5, 15 minutes) when the report was written: "
-            + ", ".join(f"{value:.1f}" for value in os.getloadavg()) + ".",
-        ]),
-        "",
-        "## Machine",
-        "",
-        *[f"- {name}: {value}" for name, value in machine()],
-        "",
-        "## Reproduce",
-        "",
-        "```",
-        "make benchmark                                   # every benchmark, this one first",
-        ".venv/bin/python benchmarks/load.py              # SQLite and PostgreSQL, every page",
-        ".venv/bin/python benchmarks/load.py --database sqlite --only connect --seconds 20 --no-write",
-        "```",
-        "",
-        "`--quick` seeds a tiny site and runs 1 s each (tests/test_benchmark_script.py uses it).",
-        "`--app-root DIR` seeds and serves the code in DIR (a `git worktree` of an older commit) with",
-        "this script, for before-and-after numbers on the same machine.",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
