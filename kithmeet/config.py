@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from . import ratelimit_file
 from .instance_files import read_or_create
 
 
@@ -30,7 +31,9 @@ class Defaults:
     SESSION_PERMANENT = False  # until someone signs in: see sessions.ANONYMOUS_LIFETIME
     SESSION_REFRESH_EACH_REQUEST = False  # sessions.RefreshDaily decides when to write
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms stay open at a door
-    # kithmeet+db:// (the app's database: every worker counts together) or redis://; None: as sessions.
+    # Where rate limits count, so every worker counts together (docs/architecture.md): None is
+    # REDIS_URL when set, else on SQLite kithmeet+file:// (a file in the instance folder, shared
+    # by this machine's workers) and on PostgreSQL kithmeet+db:// (the database).
     RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
     # Connects per signed-in attendee (or per address for strangers); joins and sign-ins
@@ -157,18 +160,24 @@ def finalize(app):
         raise ValueError("Set MAIL_USE_TLS (port 465) or MAIL_USE_STARTTLS (port 587), not both")
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = public.startswith("https://")
-    shared_stores(config)
+    shared_stores(config, app.instance_path)
     config["TRUSTED_PROXIES"] = trusted_proxies(config.get("TRUSTED_PROXIES"), config.get("TRUST_PROXY"))
     if not config.get("TRUSTED_HOSTS"):  # unset, or an empty list, which werkzeug reads as "any host"
         config["TRUSTED_HOSTS"] = trusted_hosts(config["PUBLIC_URL"], os.environ.get("HOST", ""))
 
 
-def shared_stores(config):
+def shared_stores(config, instance_path):
     """Sessions, rate limits and mail wake-ups in REDIS_URL unless their own setting names a store."""
     redis_url = config.get("REDIS_URL") or ""
-    for key in ("SESSION_STORE_URI", "RATELIMIT_STORAGE_URI"):
-        if not config.get(key):
-            config[key] = redis_url or "kithmeet+db://"
+    if not config.get("SESSION_STORE_URI"):
+        config["SESSION_STORE_URI"] = redis_url or "kithmeet+db://"
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        # SQLite is one machine: its workers count in a file, not in the database, whose one
+        # write lock every connect needs.
+        sqlite = config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+        config["RATELIMIT_STORAGE_URI"] = redis_url or (ratelimit_file.SCHEME + "://" if sqlite else "kithmeet+db://")
+    if config["RATELIMIT_STORAGE_URI"] == ratelimit_file.SCHEME + "://":  # no path: the instance folder's
+        config["RATELIMIT_STORAGE_URI"] = ratelimit_file.uri_for(os.path.join(instance_path, ratelimit_file.FILE_NAME))
     if config.get("MAIL_WAKEUP_URI") is None:
         config["MAIL_WAKEUP_URI"] = redis_url
 

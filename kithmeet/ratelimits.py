@@ -4,9 +4,10 @@ A meetup's attendees often share one public address (the venue's Wi-Fi), so what
 signed-in attendee does is counted per person, and only what strangers do per address.
 Checked in a before_request hook registered ahead of CSRFProtect, so a flood of forged
 or stale posts is counted too (a decorated limit would only run after the CSRF check).
-Storage comes from RATELIMIT_STORAGE_URI: by default `kithmeet+db://`, the app's own
-database, which every gunicorn worker shares (ratelimit_storage.py); `redis://host:port`
-for a site that runs Redis; `memory://` counts per worker process (the tests use it).
+Storage comes from RATELIMIT_STORAGE_URI, each shared by every gunicorn worker: by default on
+SQLite `kithmeet+file://`, a file in the instance folder (ratelimit_file.py), on PostgreSQL
+`kithmeet+db://`, the app's own database (ratelimit_storage.py); `redis://host:port` for a site
+that runs Redis (several machines); `memory://` counts per worker process (the tests use it).
 """
 import secrets
 
@@ -14,7 +15,7 @@ from flask import abort, current_app, request, session
 from flask_limiter.util import get_remote_address
 from limits import parse
 
-from . import ratelimit_storage  # noqa: F401 - registers the kithmeet+db:// storage before the limiter starts
+from . import ratelimit_file, ratelimit_storage  # noqa: F401 - register kithmeet+file:// and kithmeet+db:// before the limiter starts
 from .auth import current_person
 from .extensions import limiter
 

@@ -13,9 +13,17 @@ def config_of(tmp_path, **config):
 
 
 def test_without_redis_everything_is_in_the_database(tmp_path):
-    config = config_of(tmp_path)
+    config = config_of(tmp_path, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://kithmeet@/kithmeet")
     assert (config["SESSION_STORE_URI"], config["RATELIMIT_STORAGE_URI"], config["MAIL_WAKEUP_URI"]) == \
         ("kithmeet+db://", "kithmeet+db://", "")
+
+
+@pytest.mark.parametrize("setting", [{}, {"RATELIMIT_STORAGE_URI": "kithmeet+file://"}])
+def test_on_sqlite_rate_limits_count_in_a_file_in_the_instance_folder(tmp_path, setting):
+    # One machine: its workers share the file, and a count never waits for the database's write lock.
+    config = config_of(tmp_path, **setting)
+    assert config["RATELIMIT_STORAGE_URI"] == f"kithmeet+file://{tmp_path}/instance/ratelimit.counts"
+    assert config["SESSION_STORE_URI"] == "kithmeet+db://"
 
 
 def test_redis_url_from_the_environment_is_used_by_every_shared_store(tmp_path, monkeypatch):

@@ -31,9 +31,9 @@ TOKEN = re.compile(r'data-news-token="([^"]+)"')
 
 @pytest.fixture
 def app_config():
-    # The real limiter, counting in the app's own database as it does by default: a check must
-    # cost no statement for it and never be refused, however often the page asks.
-    return {"RATELIMIT_ENABLED": True}
+    # The real limiter, counting in the app's own database (the default on PostgreSQL): a check
+    # must cost no statement for it and never be refused, however often the page asks.
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "kithmeet+db://"}
 
 
 @pytest.fixture

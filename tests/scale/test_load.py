@@ -9,7 +9,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from limits import parse
+from limits.storage import storage_from_string
 
+from kithmeet import ratelimit_file
 from kithmeet.connections import services as connections
 from kithmeet.extensions import db
 
@@ -131,9 +134,13 @@ def test_500_scans_from_50_phones_make_exactly_the_rows_they_should(served):
         assert stored_scans(connection) == expected_scans
         assert counts(connection) == {"connection": len(pairs), "connection_side": 2 * len(pairs),
                                       "encounter": len(pairs), "scan": 400}
-        # The limiter was on: it counted each person's scans.
-        keys = connection.exec_driver_sql("SELECT key FROM rate_limit_counter").scalars().all()
-    assert len([key for key in keys if "/scan/person:" in key]) == PEOPLE, keys
+    # The limiter was on: it counted each person's scans, where the served app counts by default
+    # (a file in its instance folder on SQLite, the database on PostgreSQL).
+    store = storage_from_string(ratelimit_file.uri_for(server.instance / ratelimit_file.FILE_NAME)
+                                if db.engine.dialect.name == "sqlite" else "kithmeet+db://")
+    scan_limit = parse(GENEROUS_LIMITS["RATELIMIT_SCAN"])
+    assert [store.get(scan_limit.key_for("kithmeet", "scan", f"person:{ids(i)}")) > 0 for i in range(PEOPLE)] == \
+        [True] * PEOPLE
 
 
 @pytest.mark.parametrize("damage, rule", [
