@@ -118,11 +118,13 @@ def met_at_events(person_id):
 
 @cache
 def _events_statement():
-    # Built once, like the page's own statement (see _page_statement).
-    return (select(Event.id, Event.public_id, Event.name).where(exists().where(
-        Encounter.event_id == Event.id, ConnectionSide.connection_id == Encounter.connection_id,
-        ConnectionSide.person_id == bindparam("person_id"), ConnectionSide.removed_at.is_(None)))
-        .order_by(Event.starts_at.desc(), Event.id.desc()))
+    # Built once, like the page's own statement (see _page_statements). The events are those
+    # of the person's own encounters (IN): as an EXISTS per event, SQLite walked every side of
+    # the person once for each event of the site: six times the work on a list of 300.
+    met = (select(Encounter.event_id).join(ConnectionSide, ConnectionSide.connection_id == Encounter.connection_id)
+           .where(ConnectionSide.person_id == bindparam("person_id"), ConnectionSide.removed_at.is_(None)))
+    return (select(Event.id, Event.public_id, Event.name).where(Event.id.in_(met))
+            .order_by(Event.starts_at.desc(), Event.id.desc()))
 
 
 def _filtered(statement, pattern, event_id):
@@ -187,8 +189,10 @@ def _page_statements(status, by_event, search, untouched):
     """(the page's rows, their total) for one shape of filters, built once: building them (ORM
     aliases, the CASE, the filters) cost more than running them. The rows are chosen on narrow
     rows (the side and its connection's order) and only the page's are joined to the rest:
-    sorting every row with its people and notes attached took twice as long in SQLite. (A
-    window count over the same rows would save a statement, and cost more than it.)
+    sorting every row with its people and notes attached took twice as long in SQLite. Each
+    row also carries the total (last column) as an uncorrelated subquery, which both databases
+    compute once: a statement less than counting apart, where a window count over the same
+    rows cost more than it saved. The total alone is for a page past the end (no row to carry it).
     Parameters: person_id, today, event_id, pattern, offset, limit."""
     person_id = bindparam("person_id")
     other_id = case((Connection.person_a_id == person_id, Connection.person_b_id), else_=Connection.person_a_id)
@@ -210,7 +214,7 @@ def _page_statements(status, by_event, search, untouched):
                Connection.last_met_at, ConnectionSide.status, ConnectionSide.snoozed_until,
                ConnectionSide.private_note, other_side.id.label("their_side"),
                other_side.removed_at.label("their_removed_at"), Person.id.label("other_id"), Person.name,
-               Person.headline)
+               Person.headline, total.scalar_subquery().label("total"))
         .select_from(page)
         .join(ConnectionSide, ConnectionSide.id == page.c.id)
         .join(Connection, ConnectionSide.connection_id == Connection.id)
@@ -245,22 +249,29 @@ def followup_page(person, number=1, size=50, filters=None, today=None):
               "pattern": f"%{escape_like(filters.q)}%", "offset": (number - 1) * size, "limit": size + 1}
     rows_statement, total_statement = _page_statements(filters.status, event_id is not None, bool(filters.q),
                                                        filters.sort == "untouched")
-    rows = db.session.execute(rows_statement, params).all()
+    # Core rows on the session's connection, read by position: these statements load no ORM
+    # object, and the session's ORM layer and named row access were a third of this function.
+    execute = db.session.connection().execute
+    rows = execute(rows_statement, params).all()
     has_next = len(rows) > size
     rows = rows[:size]
-    total = db.session.scalar(total_statement, params) if rows or number > 1 else 0
+    if rows:
+        total = rows[0][-1]
+    else:  # past the end: no row carries the total
+        total = execute(total_statement, params).scalar() if number > 1 else 0
     meetings = {}
     if rows:
-        for connection_id, *meeting in db.session.execute(_meetings_statement(), {"ids": [row.id for row in rows]}):
+        for connection_id, *meeting in execute(_meetings_statement(), {"ids": [row[0] for row in rows]}):
             meetings.setdefault(connection_id, []).append(Meeting(*meeting))
     entries = []
-    for row in rows:
-        connection = Listed(row.id, row.public_id, row.person_a_id, row.person_b_id, row.last_met_at)
-        side = ListedSide(row.status, row.snoozed_until, row.private_note)
-        other = ListedPerson(row.other_id, row.name, row.headline) if row.other_id is not None else None
-        their_side = TheirSide(row.their_removed_at) if other is not None and row.their_side is not None else None
-        entries.append(Entry(connection, side, other, meetings.get(row.id, []),
-                             state=consent.state(connection, their_side), status=notes.current_status(side, today)))
+    for (id_, public_id, person_a_id, person_b_id, last_met_at, status, snoozed_until, private_note, their_side,
+         their_removed_at, other_id, name, headline, _) in rows:
+        connection = Listed(id_, public_id, person_a_id, person_b_id, last_met_at)
+        side = ListedSide(status, snoozed_until, private_note)
+        other = ListedPerson(other_id, name, headline) if other_id is not None else None
+        theirs = TheirSide(their_removed_at) if other is not None and their_side is not None else None
+        entries.append(Entry(connection, side, other, meetings.get(id_, []),
+                             state=consent.state(connection, theirs), status=notes.current_status(side, today)))
     return Page(entries, number, has_next, total, events, filters, today)
 
 

@@ -1,13 +1,16 @@
 """The follow-up list, and the page of one connection where its edits are made."""
+from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from ..auth import current_person, person_required
 from ..connections.models import FOLLOWUP_STATUSES
 from ..errors import DomainError, NotFound
-from ..formtools import coded, hidden_characters
+from ..formtools import coded, hidden_characters, strip
 from . import drafts, services
 from .forms import EntryForm, FilterForm
 
@@ -71,29 +74,78 @@ def _row_link(back):
     return lambda public_id: f"{start}{public_id}{mark}{query}"
 
 
+class Row(NamedTuple):
+    """A row of the list with its words worked out in Python: called from the template (the
+    link, the dates, the status label), the same work was a third of the page's own time."""
+    public_id: str
+    href: str
+    state: str
+    status: str
+    status_text: str  # the label, and for a snooze its end ("Snoozed until 03 Mar")
+    name: str  # "" once they deleted their account (the template says so instead)
+    headline: str
+    event_name: str  # where they last met ("" with met_on when no meeting is left)
+    met_on: str  # that day as ISO (the <time> element's datetime)
+    met_text: str  # the same day as shown ("03 Mar 2026")
+    times_met: str  # "once", "2 times"
+    shared_text: str
+
+
+def _rows(page, link):
+    rows = []
+    for entry in page.entries:
+        status, latest, other = entry.status, entry.latest, entry.other
+        status_text = FOLLOWUP_STATUSES[status]
+        if status == "snoozed":
+            until = entry.side.snoozed_until
+            status_text += " until " + until.strftime("%d %b" if until.year == page.today.year else "%d %b %Y")
+        met = latest.local_time if latest else None
+        times = len(entry.encounters)
+        rows.append(Row(entry.connection.public_id, link(entry.connection.public_id), entry.state, status,
+                        status_text, other.name if other else "", (other.headline or "") if other else "",
+                        latest.event_name if latest else "", met.date().isoformat() if met else "",
+                        met.strftime("%d %b %Y") if met else "", "once" if times == 1 else f"{times} times",
+                        latest.talked_about if latest else ""))
+    return rows
+
+
 def _filters():
-    form = FilterForm(formdata=request.args)
-    return form, services.Filters(event=form.event.data or "", status=form.status.data or "",
-                                  q=form.q.data or "", sort=form.sort.data or "recent")
+    """The list's filters from the query string, read as FilterForm would read them (the first
+    value of each, the search stripped): the form itself is only built to render them."""
+    args = request.args
+    return services.Filters(event=args.get("event") or "", status=args.get("status") or "",
+                            q=strip(args.get("q") or ""), sort=args.get("sort") or "recent")
+
+
+@lru_cache(maxsize=256)
+def _filter_fields(template, events, q, event, status, sort):
+    """The filter form's four fields as HTML, for one list of events and one set of filters:
+    the same words every time (no CSRF token, no errors: nothing is validated), and rendering
+    the WTForms widgets was a tenth of the page's time. `template` is the app's (the cache
+    holds one per app); `events` are (public id, name) pairs, so a renamed event renders anew."""
+    form = FilterForm(formdata=None)
+    form.event.choices = [SelectChoice("", "Any event")] + [SelectChoice(public_id, name) for public_id, name in events]
+    # The form shows what the list applied: an unknown value reads as "no filter", as it acted.
+    form.process(data={"q": q, "event": event, "status": status, "sort": sort})
+    return Markup(template.render(filter_form=form))
 
 
 @bp.get("/followup")
 @person_required
 def index():
-    form, filters = _filters()
+    filters = _filters()
     page = services.followup_page(current_person(), request.args.get("page", default=1, type=int),
                                   current_app.config["FOLLOWUP_PAGE_SIZE"], filters)
-    form.event.choices = [SelectChoice("", "Any event")] + [SelectChoice(event.public_id, event.name)
-                                                             for event in page.events]
-    # The form shows what the list applied: an unknown value reads as "no filter", as it acted.
-    form.process(data={"q": page.filters.q, "event": page.filters.event, "status": page.filters.status,
-                       "sort": page.filters.sort})
-    links = {key: value for key, value in vars(page.filters).items() if value and not (key == "sort" and value == "recent")}
+    applied = page.filters
+    fields = _filter_fields(current_app.jinja_env.get_template("followup/_filter_fields.html"),
+                            tuple((event.public_id, event.name) for event in page.events),
+                            applied.q, applied.event, applied.status, applied.sort)
+    links = {key: value for key, value in vars(applied).items() if value and not (key == "sort" and value == "recent")}
     back = urlencode({**links, **({"page": page.number} if page.number > 1 else {})})
     mail_saved = session.pop(MAIL_SAVED_KEY, None) if MAIL_SAVED_KEY in session else None
-    return render_template("followup/list.html", page=page, filter_form=form, links=links, back=back,
-                           mail_saved=mail_saved, row_link=_row_link(back),
-                           filtered=any(key != "sort" for key in links), labels=FOLLOWUP_STATUSES)
+    return render_template("followup/list.html", page=page, filter_fields=fields, links=links, back=back,
+                           mail_saved=mail_saved, rows=_rows(page, _row_link(back)),
+                           filtered=any(key != "sort" for key in links))
 
 
 def _render_connection(public_id, form=None, status=200):

@@ -3,16 +3,18 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from kithmeet.connections import notes
+from kithmeet.connections import consent, notes
 from kithmeet.connections import services as connections
 from kithmeet.connections.models import ConnectionSide
 from kithmeet.database import utcnow
 from kithmeet.events import services as events
+from kithmeet.events.models import Event
 from kithmeet.extensions import db
 from kithmeet.followup import services as followup
 from kithmeet.followup.services import Filters
+from kithmeet.people.models import Person
 
 from ..postgres import BOTH_DATABASES
 from .test_views import rejoin
@@ -59,6 +61,40 @@ def test_filter_by_event_and_the_events_offered(two_nights, signed_in):
     html = client.get(f"/followup?event={first.public_id}").get_data(as_text=True)
     assert f'<option selected value="{first.public_id}">Night one</option>' in html
     assert listed(client, f"?event={first.public_id}") == ["Cy", "Bo"]
+
+
+@BOTH_DATABASES
+def test_the_events_offered_are_where_someone_still_on_the_list_was_met(two_nights):
+    ada, pids, (first, second) = two_nights
+    bo = db.session.scalar(select(Person).where(Person.name == "Bo"))
+    assert [event.name for event in followup.followup_page(bo).events] == ["Night one"]  # never Ada's
+    consent.remove(ada, pids["bo"])
+    assert [event.name for event in followup.followup_page(ada).events] == ["Night two", "Night one"]  # Cy
+    consent.remove(ada, pids["cy"])
+    assert [event.name for event in followup.followup_page(ada).events] == ["Night two"]
+    assert [event.name for event in followup.followup_page(bo).events] == ["Night one"]  # theirs stays
+
+
+def test_the_filter_fields_show_each_persons_events_as_named_now(two_nights, signed_in):
+    """The fields are rendered once per events and filters (views._filter_fields): a renamed
+    event or another person's events must never come back from that cache."""
+    ada, _, (first, second) = two_nights
+    bo = db.session.scalar(select(Person).where(Person.name == "Bo"))
+
+    def offered(person, query=""):
+        html = signed_in(person).get(f"/followup{query}").get_data(as_text=True)
+        select_html = re.search(r'<select[^>]*name="event".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option(?: selected)? value="([^"]*)">([^<]*)</option>', select_html)
+
+    assert offered(ada) == [("", "Any event"), (second.public_id, "Night two"), (first.public_id, "Night one")]
+    assert offered(bo) == [("", "Any event"), (first.public_id, "Night one")]
+    db.session.execute(update(Event).where(Event.id == first.id).values(name="Night one, renamed"))
+    db.session.commit()
+    assert offered(ada)[-1] == (first.public_id, "Night one, renamed")
+    assert offered(bo) == [("", "Any event"), (first.public_id, "Night one, renamed")]
+    html = signed_in(ada).get(f"/followup?event={first.public_id}&q=ch").get_data(as_text=True)
+    assert f'<option selected value="{first.public_id}">Night one, renamed</option>' in html
+    assert re.search(r'<input[^>]*name="q"[^>]*value="ch"', html)
 
 
 @BOTH_DATABASES

@@ -145,12 +145,13 @@ WEEKS = 6
 #   0. the server-side session (kithmeet/sessions.py)
 #   1. the signed-in person (from the session)
 #   2. the events the person met people at (the event filter's choices)
-#   3. the page of (connection, own side, other side, other person) rows, filtered
-#   4. the total count of the rows the filters let through
-#   5. the encounters of the page's connections, each with its event's name and series' zone
-#   6. how many connections the viewer has not seen yet (the banner base.html shows on every page)
+#   3. the page of (connection, own side, other side, other person) rows, filtered, each
+#      carrying the total count of the rows the filters let through
+#   4. the encounters of the page's connections, each with its event's name and series' zone
+#   5. how many connections the viewer has not seen yet (the banner base.html shows on every page)
+# (A page past the end counts the total apart instead of reading the encounters.)
 # When the page changes, update the number and this list together.
-FOLLOWUP_PAGE_QUERIES = 7
+FOLLOWUP_PAGE_QUERIES = 6
 # Statements for GET /followup/<public_id>, however many encounters:
 #   0. session, 1. person, 2. (own side, connection, other side), 3. the other person,
 #   4. their contact fields, 5. their prompt answers, 6. the encounters with their events,
@@ -224,7 +225,7 @@ def test_query_count_does_not_grow_with_connections(make_organizer, make_event, 
     many_statements, many_html = followup_queries(hosts["Many"], signed_in, count_queries)
     assert (few_html.count('class="followup-entry"'), many_html.count('class="followup-entry"')) == (10, 300)
     assert all(f"Thursday Gathering #{week + 1}" in many_html for week in range(WEEKS))
-    assert "met 3 times" in many_html and "met 2 times" in many_html
+    assert "met 3 times" in many_html and "met 2 times" in many_html and "met once" in many_html
     summary = [" ".join(statement.split())[:90] for statement in many_statements]
     assert len(few_statements) == len(many_statements) == FOLLOWUP_PAGE_QUERIES, summary
     # Filters and search are conditions on the same statements, not a query per row.
@@ -254,9 +255,18 @@ def test_paging(app, make_event, make_person, signed_in):
     ada = make_person("Ada", event=event)
     met(ada, [make_person(f"P{i:02d}", event=event) for i in range(12)], event)
     client = signed_in(ada)
-    pages = [client.get(f"/followup?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
-    assert [page.count('class="followup-entry"') for page in pages] == [5, 5, 2]
+    pages = [client.get(f"/followup?page={n}").get_data(as_text=True) for n in (1, 2, 3, 4)]
+    assert [page.count('class="followup-entry"') for page in pages] == [5, 5, 2, 0]
     assert "P11" in pages[0] and "P00" in pages[2] and "Older" in pages[0] and "Older" not in pages[2]
+    # Every page tells the whole list's size, past the end too (there no row carries it).
+    assert [total(page) for page in pages] == ["12 people"] * 4 and 'data-state="past-the-end"' in pages[3]
+    # With a search, the size of what it found: ten of the twelve, on a page of five.
+    found = client.get("/followup?q=P0").get_data(as_text=True)
+    assert found.count('class="followup-entry"') == 5 and total(found) == "10 people found"
+
+
+def total(html):
+    return " ".join(re.search(r'<p class="meta">([^<]*)</p>', html).group(1).split())
 
 
 def entry_form(client, pid):
