@@ -1,4 +1,5 @@
 """Database plumbing shared by every domain: clock, SQLite settings, insert-if-absent."""
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -79,21 +80,39 @@ def insert_if_absent(model, values, conflict_columns):
     Two requests racing to create the same row both succeed; the loser's insert is a
     no-op and it reads the winner's row afterwards. Returns whether this call inserted.
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = pg_insert(model)
-    elif dialect == "sqlite":
-        statement = sqlite_insert(model)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {dialect}")
-    statement = (statement.values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-                 .returning(*model.__table__.primary_key.columns))
-    # RETURNING, not rowcount: psycopg reports -1 for this statement; a returned row is exact.
-    return db.session.execute(statement).first() is not None
+    return db.session.execute(insert_if_absent_statement(model, tuple(conflict_columns)), values).first() is not None
+
+
+_INSERTS = {}
+
+
+def insert_if_absent_statement(model, conflict_columns, returning=None, dialect=None):
+    """insert_if_absent's INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per table and
+    database kind: building it was most of an insert's cost (a connect makes several). Executed
+    with a dict of column values, it inserts those columns (and the columns' defaults). It is a
+    Core statement on the table: the session's identity map holds none of the rows it makes.
+    `returning`: names of the columns it returns (default: the primary key). `dialect`: the
+    database kind's name (default: the session's)."""
+    dialect = dialect or db.session.get_bind().dialect.name
+    key = (model, dialect, conflict_columns, returning)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        if dialect == "postgresql":
+            statement = pg_insert(model.__table__)
+        elif dialect == "sqlite":
+            statement = sqlite_insert(model.__table__)
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise RuntimeError(f"unsupported database {dialect}")
+        table = model.__table__
+        # RETURNING, not rowcount: psycopg reports -1 for this statement; a returned row is exact.
+        statement = _INSERTS[key] = (
+            statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
+            .returning(*(table.c[name] for name in returning) if returning else table.primary_key.columns))
+    return statement
 
 
 @contextmanager
-def transaction(conflict=None):
+def transaction(conflict=None, expire=True):
     """One service call's writes: committed together on success, rolled back whole on failure.
 
     A DomainError (a rule refused the change) rolls back and propagates. An IntegrityError
@@ -103,15 +122,23 @@ def transaction(conflict=None):
 
     Nested, it joins the outer transaction: a service that calls another service's writes
     commits both at its own end, or neither.
+
+    expire=False: the commit keeps the values of the objects the session holds (by default it
+    expires them all, and the next use of each reads its row again). Only for writes made by
+    statements that expire what they change themselves (connections.services.connect_scan):
+    the hot path then reads nothing twice. Joined to an outer transaction, the outer one decides.
     """
     info = db.session.info
     depth = info.get("transaction_depth", 0)
+    queued = depth == 0 and _sqlite_writes(info)
+    if queued:
+        _SQLITE_WRITES.acquire()
     info["transaction_depth"] = depth + 1
     committed = False
     try:
         yield db.session
         if depth == 0:
-            db.session.commit()
+            _commit(expire)
             committed = True
     except IntegrityError:
         if depth == 0:
@@ -123,10 +150,41 @@ def transaction(conflict=None):
         raise
     finally:
         info["transaction_depth"] = depth
+        if queued:
+            _SQLITE_WRITES.release()
         if depth == 0:
             callbacks = info.pop("after_commit", [])
             for callback in callbacks if committed else ():
                 callback()
+
+
+# SQLite has one write lock, and a writer that finds it taken sleeps in SQLite's busy handler in
+# growing steps (up to 100 ms) however soon the lock comes free: at 16 connects at once that made
+# a connect's p99 seconds long. A service's transaction on SQLite first takes this lock, so the
+# threads of a worker queue here and are woken the moment the one before commits; only the other
+# workers' writers meet the busy handler. Held until commit or rollback; never on PostgreSQL.
+# Re-entrant: a thread that nests another session's transaction meets SQLite's busy timeout, not a hang.
+_SQLITE_WRITES = threading.RLock()
+
+
+def _sqlite_writes(info):
+    """Whether this session's database is SQLite (asked once per session)."""
+    sqlite = info.get("sqlite")
+    if sqlite is None:
+        sqlite = info["sqlite"] = db.session.get_bind().dialect.name == "sqlite"
+    return sqlite
+
+
+def _commit(expire):
+    session = db.session()
+    if expire:
+        session.commit()
+        return
+    kept, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = kept
 
 
 def after_commit(callback):

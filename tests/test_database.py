@@ -1,4 +1,6 @@
 """The transaction helper every service writes through."""
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -6,6 +8,8 @@ from kithmeet.database import transaction
 from kithmeet.errors import DomainError
 from kithmeet.extensions import db
 from kithmeet.organizer.models import Organizer
+
+from .postgres import BOTH_DATABASES
 
 
 def count():
@@ -71,3 +75,35 @@ def test_a_nested_transaction_commits_with_the_outer_one_or_not_at_all(app):
     db.session.rollback()
     assert count() == 1
 
+
+
+@BOTH_DATABASES
+def test_on_sqlite_a_workers_writers_queue_for_the_write_lock_in_turn(app, database_url):
+    """On SQLite a second writer of the same process waits for the first to commit before its
+    transaction starts (woken at once, not by SQLite's sleeping busy handler); on PostgreSQL,
+    which locks rows, not the database, both run at once."""
+    first_inside, first_may_commit, second_inside = threading.Event(), threading.Event(), threading.Event()
+
+    def writer(email, inside, may_commit=None):
+        with app.app_context():
+            try:
+                with transaction():
+                    inside.set()
+                    db.session.add(Organizer(email=email, password_hash="x"))
+                    db.session.flush()
+                    if may_commit is not None:
+                        assert may_commit.wait(10)
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=writer, args=("a@example.org", first_inside, first_may_commit))
+    second = threading.Thread(target=writer, args=("b@example.org", second_inside))
+    first.start()
+    assert first_inside.wait(10)
+    second.start()
+    entered_meanwhile = second_inside.wait(0.5)
+    first_may_commit.set()
+    first.join(10)
+    second.join(10)
+    assert second_inside.is_set() and count() == 2
+    assert entered_meanwhile is ("sqlite" not in database_url)

@@ -84,15 +84,16 @@ def me():
     return answer({"me": serialise.me(person, events.open_event_or_none(person.id))})
 
 
-def _scan_answer(person, client_id, connection=None, created=None, status=200, recorded=None):
-    """The scan (read back, unless `recorded` says how connect_scan left it), and with a
-    `connection` its entry and the card of the person scanned: a fixed number of statements."""
+def _scan_answer(person, client_id, created=None, status=200, recorded=None):
+    """The scan (read back, unless `recorded` says how connect_scan left it), and with `recorded`
+    the entry of the connection it names and the card of the person scanned: a fixed number of
+    statements (the connection itself is not read first)."""
     row = recorded or scans.scan_result(person, client_id)
     body = {"scan": serialise.scan(row, created)}
-    if connection is not None:
+    if recorded is not None:
         entry = None
         try:
-            entry = followup.connection_page(person, row.connection_public_id if recorded else connection.public_id)
+            entry = followup.connection_page(person, recorded.connection_public_id)
             body["connection"] = serialise.connection_detail(entry)
         except NotFound:  # the scanner took it off their list: the scan stands, the entry is not shown
             body["connection"] = None
@@ -121,8 +122,7 @@ def create_scan():
                                     private_note=data.get("private_note", ""), client_id=client_id,
                                     scanned_at=scanned_at, client_id_taken="refuse")
     # The service says whether this call recorded the scan: of identical sends racing, one gets 201.
-    return _scan_answer(person, client_id, done.connection, done.created, 200 if done.repeat else 201,
-                        recorded=done.scan)
+    return _scan_answer(person, client_id, done.created, 200 if done.repeat else 201, recorded=done.scan)
 
 
 def _client_id(value):

@@ -16,9 +16,10 @@ person's own side (the scan that reconnects a pair is the one exception, in `on_
   after confirming and has not confirmed yet.
 """
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from .. import changelog, signals
@@ -42,9 +43,18 @@ def state(connection, other_side):
     return CONNECTED
 
 
+@cache
+def _statements():
+    """(sides, pending count): statements asked on every scan page and every page's banner, built
+    once per process (on first use, once every mapper is configured) rather than per call."""
+    person = bindparam("person_id", type_=Integer)
+    return (select(ConnectionSide).where(ConnectionSide.connection_id == bindparam("connection_id", type_=Integer)),
+            select(func.count(ConnectionSide.id)).where(_pending(person)))
+
+
 def sides(connection, person_id):
     """(the person's side, the other side or None) of a connection: one query."""
-    rows = db.session.scalars(select(ConnectionSide).where(ConnectionSide.connection_id == connection.id)).all()
+    rows = db.session.scalars(_statements()[0], {"connection_id": connection.id}).all()
     mine = next((side for side in rows if side.person_id == person_id), None)
     return mine, next((side for side in rows if side.person_id != person_id), None)
 
@@ -56,7 +66,7 @@ def _pending(person_id):
 
 def pending_count(person):
     """How many connections the person has not seen yet: one COUNT, for the banner on every page."""
-    return db.session.scalar(select(func.count(ConnectionSide.id)).where(_pending(person.id)))
+    return db.session.scalar(_statements()[1], {"person_id": person.id})
 
 
 def pending_rows(person):

@@ -7,13 +7,16 @@ scan. What comes after a scan (its result, Undo, the card) is in scans.py.
 """
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Boolean, DateTime, Integer, String, and_, bindparam, case, func, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import changelog, signals
-from ..database import insert_if_absent, transaction, utcnow
+from ..database import insert_if_absent_statement, transaction, utcnow
 from ..errors import DomainError
 from ..events import services as events
 from ..events.models import Event
@@ -23,10 +26,17 @@ from . import consent, notes
 from .models import Connection, ConnectionSide, Encounter, Scan
 
 
+@cache
+def _between():
+    """connection_between's statement, built once per process (on first use, once every mapper
+    is configured): building it on every call cost more than running it."""
+    return select(Connection).where(Connection.person_a_id == bindparam("a", type_=Integer),
+                                    Connection.person_b_id == bindparam("b", type_=Integer))
+
+
 def connection_between(person_id, other_id):
     a, b = sorted((person_id, other_id))
-    return db.session.scalar(
-        select(Connection).where(Connection.person_a_id == a, Connection.person_b_id == b))
+    return db.session.scalar(_between(), {"a": a, "b": b})
 
 
 def where_to_connect(scanner, target, at=None):
@@ -46,15 +56,14 @@ def _where_and_when(scanner, target, at, now=None):
     """where_to_connect's (event, existing connection), and the moment the scan counts as there
     (events.event_for_scan: never before the scanner's check-in nor the event's opening, never
     after `now`)."""
-    event, moment = events.event_for_scan(scanner.id, at or utcnow(), now)
-    events.ensure_not_excluded(scanner.id, event)
-    hidden, checked_in = events.presence(target.id, event.id)
-    if hidden:
+    place = events.scan_place(scanner.id, target.id, at or utcnow(), now)
+    event, moment = place.event, place.moment
+    if place.target_hidden:
         # Taken off this event by its organizers: to the scanner they are simply not here.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here.",
                           "not_at_event")
     existing = connection_between(scanner.id, target.id)
-    if existing is None and not checked_in:
+    if existing is None and not place.target_checked_in:
         # Someone holding a photo of a badge must not connect from elsewhere.
         raise DomainError(f"{target.name} isn't checked in at {event.name}, so you can't connect here. "
                           "Once they check in, scan their badge again.", "not_at_event")
@@ -80,15 +89,21 @@ class Recorded:
     undone_at: object = None
 
 
-@dataclass
 class Connected:
     """What one call of `connect_scan` did: `created` the pair's connection, or `repeat`: the
     client id was recorded before (by an earlier send, or a racing one), so only words were added.
-    `scan`: the scan as recorded (Recorded)."""
-    connection: Connection
-    created: bool
-    repeat: bool
-    scan: Recorded = None
+    `scan`: the scan as recorded (Recorded). `connection` is read when asked for: the pages and
+    the API need only what `scan` holds, and a connect reads no row it does not need."""
+
+    def __init__(self, connection_id, created, repeat, scan=None, connection=None):
+        self.connection_id, self.created, self.repeat, self.scan = connection_id, created, repeat, scan
+        self._connection = connection
+
+    @property
+    def connection(self):
+        if self._connection is None:
+            self._connection = db.session.get(Connection, self.connection_id)
+        return self._connection
 
 
 def _client_id_taken():
@@ -140,7 +155,7 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
     # The device's clock may run ahead: a scan is never recorded as made after it arrived.
     met_at = min(scanned_at, now) if scanned_at is not None else now
     client_id = (client_id or "").strip()[:64] or uuid.uuid4().hex
-    earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id))
+    earlier = _scan_by_client_id(client_id)
     if earlier is not None and not _same_scan(earlier, scanner, target):
         if client_id_taken == "refuse":
             raise _client_id_taken()
@@ -150,61 +165,123 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
 
     event, existing, met_at = _where_and_when(scanner, target, met_at, now)
     a, b = sorted((scanner.id, target.id))
-    if existing is not None:  # the rows below are written before the words: measure them first
+    words = bool(talked_about or private_note)  # none (the usual scan): nothing to merge, nor to measure
+    if existing is not None and words:  # the rows below are written before the words: measure them first
         notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
     blocked = False
-    with transaction():
+    # One short write transaction (on SQLite it holds the database's write lock from its first
+    # write to its commit, while every other connect waits): everything above decided it, and each
+    # statement in it is built once (_writes) and runs on the session's connection, past the ORM
+    # (nothing is pending in the session to flush first). expire=False: nothing the session holds
+    # is changed by these statements but what they expire themselves, so the page and the API
+    # read none of it again after the commit.
+    writes = _writes(db.session.get_bind().dialect.name)
+    with transaction(expire=False):
+        run = db.session.connection().execute
         # The client id is claimed first: of identical sends racing, one records the scan and
         # the others wait for it here (a unique index), then add only their words.
         scan = {"scanner_id": scanner.id, "scanned_id": target.id, "event_id": event.id, "created_at": now,
                 "scanned_at": met_at}
-        if not insert_if_absent(Scan, {"client_id": client_id, **scan}, ["client_id"]):
-            earlier = db.session.scalar(select(Scan).where(Scan.client_id == client_id)
-                                        .execution_options(populate_existing=True))
+        if run(writes.scan, {"client_id": client_id, **scan}).first() is None:
+            earlier = _scan_by_client_id(client_id)
             if _same_scan(earlier, scanner, target):
                 return _again(earlier, scanner, talked_about, private_note)
             if client_id_taken == "refuse":  # claimed by another scan since the check above
                 raise _client_id_taken()
             client_id = uuid.uuid4().hex
-            insert_if_absent(Scan, {"client_id": client_id, **scan}, ["client_id"])
-        created = insert_if_absent(Connection, {"person_a_id": a, "person_b_id": b, "first_event_id": event.id,
-                                                "created_at": met_at, "last_met_at": met_at},
-                                   ["person_a_id", "person_b_id"])
-        connection = existing or connection_between(a, b)
-        # A scan that syncs late never moves the pair's latest meeting back.
-        db.session.execute(update(Connection).where(Connection.id == connection.id)
-                           .values(last_met_at=_later(Connection.last_met_at, met_at))
-                           .execution_options(synchronize_session=False))
-        db.session.expire(connection, ["last_met_at"])
-        for person in (scanner, target):
-            # Each side starts with its person's sharing choice; only the scanner has seen it yet.
-            insert_if_absent(ConnectionSide, {"connection_id": connection.id, "person_id": person.id,
-                                              "status": "to_follow_up", "private_note": "", "updated_at": now,
-                                              "touched_at": met_at, "shares_contacts": person.share_on_connect,
-                                              "acknowledged_at": now if person is scanner else None},
-                             ["connection_id", "person_id"])
-        # A meeting touches both sides: reconnect today (followup/reconnect.py) starts from the
-        # longest untouched, and someone met tonight is not among them.
-        db.session.execute(update(ConnectionSide).where(ConnectionSide.connection_id == connection.id)
-                           .values(touched_at=_later(ConnectionSide.touched_at, met_at))
-                           .execution_options(synchronize_session=False))
-        if not created:
-            blocked = consent.on_rescan(connection.id, scanner, target.id, now)
-        made_encounter = insert_if_absent(Encounter, {"connection_id": connection.id, "event_id": event.id,
-                                                      "talked_about": "", "created_at": met_at, "updated_at": now},
-                                          ["connection_id", "event_id"])
-        notes.add_from_scan(connection.id, event.id, scanner.id, talked_about, private_note)
-        db.session.execute(update(Scan).where(Scan.client_id == client_id)
-                           .values(connection_id=connection.id, made_connection=created,
-                                   made_encounter=made_encounter)
-                           .execution_options(synchronize_session=False))
+            run(writes.scan, {"client_id": client_id, **scan})
+        pair = {"person_a_id": a, "person_b_id": b, "first_event_id": event.id, "created_at": met_at,
+                "last_met_at": met_at}
+        made = run(writes.connection, pair).first() if existing is None else None
+        # Met before, or a racing scan of the pair made it since it was read: only moved up. A
+        # scan that syncs late never moves the pair's latest meeting back.
+        row = made or run(writes.met_again, {"a": a, "b": b, "met_at": met_at}).first()
+        if row is None:  # an Undo took the connection back since it was read: made anew
+            made = row = run(writes.connection, pair).first()
+            if row is None:
+                raise DomainError("That could not be saved; try again.", "conflict")
+        connection_id, public_id = row
+        created = made is not None
         if created:
-            signals.connection_made.send(current_app._get_current_object(), connection_id=connection.id,
+            existing = None  # the one read went with an Undo
+        elif existing is not None:
+            db.session.expire(existing, ["last_met_at"])
+        # Each side starts with its person's sharing choice; only the scanner has seen it yet. A
+        # side that is there already is only touched: a meeting touches both sides, so reconnect
+        # today (followup/reconnect.py) starts from the longest untouched, and someone met
+        # tonight is not among them.
+        run(writes.sides, {"connection_id": connection_id, "met_at": met_at, "now": now,
+                           "scanner_id": scanner.id, "scanner_shares": scanner.share_on_connect,
+                           "target_id": target.id, "target_shares": target.share_on_connect})
+        if not created:
+            blocked = consent.on_rescan(connection_id, scanner, target.id, now)
+        made_encounter = run(writes.encounter, {"connection_id": connection_id, "event_id": event.id,
+                                                "talked_about": "", "created_at": met_at,
+                                                "updated_at": now}).first() is not None
+        if words:
+            notes.add_from_scan(connection_id, event.id, scanner.id, talked_about, private_note)
+        run(writes.result, {"key": client_id, "made_connection_id": connection_id, "made_it": created,
+                            "made_meeting": made_encounter})
+        if created:
+            signals.connection_made.send(current_app._get_current_object(), connection_id=connection_id,
                                          person_ids=(a, b), event_id=event.id, scanner_id=scanner.id)
         changelog.record("connection.made" if created else "connection.met_again", changelog.person(scanner),
-                         connection=connection.id, event=event.id, blocked=blocked)
-        recorded = Recorded(client_id, target.id, event.id, created, met_at, now, connection.public_id)
-    return Connected(connection, created, repeat=False, scan=recorded)
+                         connection=connection_id, event=event.id, blocked=blocked)
+        recorded = Recorded(client_id, target.id, event.id, created, met_at, now, public_id)
+    return Connected(connection_id, created, repeat=False, scan=recorded, connection=existing)
+
+
+@dataclass(frozen=True)
+class _Writes:
+    scan: object  # the scan, or no row when its client id is taken (database.insert_if_absent)
+    connection: object  # a new connection, or no row when the pair has one: (id, public_id)
+    met_again: object  # the pair's latest meeting moved up to :met_at: (id, public_id)
+    sides: object  # both sides made, or (already there) touched
+    encounter: object  # the pair's encounter at the event, or no row when they met there before
+    result: object  # what the scan made
+
+
+@cache
+def _writes(dialect):
+    """connect_scan's writes, built once per process (on first use: the database kind decides
+    the INSERT ... ON CONFLICT form): building them on every call cost more than running them."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    connection, side, scan = Connection.__table__, ConnectionSide.__table__, Scan.__table__
+    met_at, now = bindparam("met_at", type_=DateTime()), bindparam("now", type_=DateTime())
+    sides = insert(side).values([
+        {side.c.connection_id: bindparam("connection_id", type_=Integer()),
+         side.c.person_id: bindparam(person, type_=Integer()), side.c.status: "to_follow_up",
+         side.c.private_note: "", side.c.updated_at: now, side.c.touched_at: met_at,
+         side.c.shares_contacts: bindparam(shares, type_=Boolean()), side.c.acknowledged_at: acknowledged}
+        for person, shares, acknowledged in (("scanner_id", "scanner_shares", now),
+                                             ("target_id", "target_shares", null()))])
+    return _Writes(
+        scan=insert_if_absent_statement(Scan, ("client_id",), dialect=dialect),
+        encounter=insert_if_absent_statement(Encounter, ("connection_id", "event_id"), dialect=dialect),
+        connection=insert(connection).on_conflict_do_nothing(index_elements=["person_a_id", "person_b_id"])
+        .returning(connection.c.id, connection.c.public_id),
+        met_again=update(connection).where(connection.c.person_a_id == bindparam("a", type_=Integer()),
+                                           connection.c.person_b_id == bindparam("b", type_=Integer()))
+        .values(last_met_at=_later(connection.c.last_met_at, met_at))
+        .returning(connection.c.id, connection.c.public_id),
+        # ON CONFLICT's UPDATE runs no column's onupdate: updated_at is set here, as an UPDATE would.
+        sides=sides.on_conflict_do_update(index_elements=["connection_id", "person_id"], set_={
+            "touched_at": _later(side.c.touched_at, sides.excluded.touched_at),
+            "updated_at": sides.excluded.updated_at}),
+        result=update(scan).where(scan.c.client_id == bindparam("key", type_=String()))
+        .values(connection_id=bindparam("made_connection_id", type_=Integer()),
+                made_connection=bindparam("made_it", type_=Boolean()),
+                made_encounter=bindparam("made_meeting", type_=Boolean())))
+
+
+@cache
+def _scan_by_client_id_statement():
+    return select(Scan.__table__).where(Scan.client_id == bindparam("key", type_=String()))
+
+
+def _scan_by_client_id(client_id):
+    """The scan recorded under a client id, as the database has it now (a row, not an entity)."""
+    return db.session.connection().execute(_scan_by_client_id_statement(), {"key": client_id}).first()
 
 
 def _same_scan(earlier, scanner, target):
@@ -242,7 +319,7 @@ def _again(earlier, scanner, talked_about, private_note):
         connection = db.session.get(Connection, earlier.connection_id)
         recorded = Recorded(current.client_id, current.scanned_id, current.event_id, current.made_connection,
                             current.scanned_at, current.created_at, connection.public_id)
-    return Connected(connection, created=False, repeat=True, scan=recorded)
+    return Connected(connection.id, created=False, repeat=True, scan=recorded, connection=connection)
 
 
 def _current(scan):
@@ -255,11 +332,16 @@ def count_for_event(event):
     return db.session.scalar(select(func.count(Encounter.id)).where(Encounter.event_id == event.id))
 
 
+@cache
+def _encounters():
+    return (select(Encounter).options(joinedload(Encounter.event))
+            .where(Encounter.connection_id == bindparam("connection_id", type_=Integer))
+            .order_by(Encounter.created_at.desc(), Encounter.id.desc()))
+
+
 def encounters_of(connection):
     """The pair's encounters, newest first, each with its event: one query, however many."""
-    return db.session.scalars(
-        select(Encounter).options(joinedload(Encounter.event)).where(Encounter.connection_id == connection.id)
-        .order_by(Encounter.created_at.desc(), Encounter.id.desc())).all()
+    return db.session.scalars(_encounters(), {"connection_id": connection.id}).all()
 
 
 def sides_page(person_id, offset, limit):

@@ -3,7 +3,7 @@ over their connections: the banner that tells them of new ones, the review page,
 confirm, remove and block."""
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, get_flashed_messages, redirect, render_template, request, url_for
 
 from ..auth import current_person, person_required
 from ..errors import DomainError
@@ -25,6 +25,26 @@ def unseen_connections():
         person = current_person()
         return consent.pending_count(person) if person is not None else 0
     return {"unseen_connections": count}
+
+
+# What a connect says on the page it leads to (?done=...). No name: the page shows who.
+DONE = {"connected": "You're connected.", "added": "Added to your connection."}
+
+
+@bp.context_processor
+def scan_notice():
+    # The connect's message joins the flashed messages where base.html shows them (role=status),
+    # without a stored flash: see scan().
+    notice = g.get("scan_notice")
+    if notice is None:
+        return {}
+
+    def messages(with_categories=False, category_filter=()):
+        shown = get_flashed_messages(with_categories, category_filter)
+        if category_filter and "success" not in category_filter:
+            return shown
+        return [*shown, ("success", notice) if with_categories else notice]
+    return {"get_flashed_messages": messages}
 
 
 @bp.get("/b/<token>")
@@ -61,22 +81,20 @@ def scan(token):
     problem = tonight = None
     known = False  # whether `connection` below was read already (where_to_connect reads it)
     if form.validate_on_submit():
-        # Made before connecting: the commit expires `person`, and reading it again is a statement.
-        back = url_for(".scan", token=person.badge_token)
         try:
-            _, created = services.connect(viewer, token, talked_about=form.talked_about.data,
-                                          private_note=form.private_note.data, client_id=form.client_id.data,
-                                          owner=person)
+            done = services.connect_scan(viewer, token, talked_about=form.talked_about.data,
+                                         private_note=form.private_note.data, client_id=form.client_id.data,
+                                         owner=person)
         except DomainError as error:
             if error.code == "too_long":  # the words don't fit: keep them in the form to shorten
                 form.form_errors.append(coded(error.code, error.message))
             else:  # no connecting here now (event closed, not checked in): say why instead of the form
                 problem = coded(error.code, error.message)
         else:
-            # No name: a flash waits in the stored session until shown, and must not outlive
-            # the person's account (docs/decisions.md). The page it leads to shows who.
-            flash("You're connected." if created else "Added to your connection.", "success")
-            return redirect(back)
+            # The message rides on the redirect, not in the stored session (a flash is a second
+            # write after the connect's, and a connect must be one short write). The page shows it
+            # only while they really are connected (DONE): a link that says so proves nothing.
+            return redirect(url_for(".scan", token=person.badge_token, done="connected" if done.created else "added"))
     else:
         try:
             tonight, connection = services.where_to_connect(viewer, person)
@@ -90,6 +108,8 @@ def scan(token):
         connection = services.connection_between(viewer.id, person.id)
     mine, theirs = consent.sides(connection, viewer.id) if connection else (None, None)
     listed = mine is not None and mine.removed_at is None  # one they removed is off their list, here too
+    if listed and request.method == "GET" and request.args.get("done") in DONE:
+        g.scan_notice = DONE[request.args["done"]]
     return render_template(
         "connections/scan.html", person=person, form=form, problem=problem,
         connection=connection if listed else None, reportable=connection,

@@ -4,10 +4,11 @@ Every change here is all or nothing: checked first, then written in one transact
 """
 import hashlib
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, bindparam, select, update
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog, signals
@@ -188,10 +189,19 @@ def update_profile(person, profile, email_identity):
     return person
 
 
+@cache
+def _by_badge():
+    """person_by_badge's statement, asked on every scan: built once per process (on first use,
+    once every mapper is configured), not per call. The prompt answers come with it: the badge's
+    card shows them wherever a badge is looked up, and loading them lazily was a second query."""
+    return (select(Person).options(joinedload(Person.answers))
+            .where(Person.badge_token == bindparam("token", type_=String)))
+
+
 def person_by_badge(token):
     """The badge's owner, or a NotFound that says whether the code was replaced or never existed."""
     token = normalize(token)
-    person = db.session.scalar(select(Person).where(Person.badge_token == token)) if looks_valid(token) else None
+    person = db.session.scalars(_by_badge(), {"token": token}).unique().first() if looks_valid(token) else None
     if person is not None:
         return person
     if looks_valid(token) and db.session.get(RevokedBadge, token) is not None:

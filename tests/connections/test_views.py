@@ -22,12 +22,47 @@ def test_scan_connect_and_both_follow_up_pages(make_event, make_client):
     assert "ada@example.org" not in page
     response = bo.submit(f"/B/{token}", data={"talked_about": "Flask testing", "private_note": "hire?",
                                               "client_id": "c1"})
-    assert response.status_code == 302
-    after = bo.get(f"/B/{token}").get_data(as_text=True)
+    assert response.status_code == 302 and response.location == f"/B/{token}?done=connected"
+    after = bo.get(response.location).get_data(as_text=True)
     assert "You&#39;re connected." in after and "ada@example.org" in after
+    assert "You&#39;re connected." not in bo.get(f"/B/{token}").get_data(as_text=True)  # said once
+    again = bo.submit(f"/B/{token}", data={"talked_about": "More on Flask", "client_id": "c2"})
+    assert again.location == f"/B/{token}?done=added"
+    assert "Added to your connection." in bo.get(again.location).get_data(as_text=True)
     assert "Bo" in ada.get("/followup").get_data(as_text=True)
     assert "Flask testing" in ada.get("/followup").get_data(as_text=True)
     assert "Ada" in bo.get("/followup").get_data(as_text=True)
+
+
+def test_the_connected_message_is_shown_only_when_it_is_true(two_attendees, make_client, make_event):
+    _, ada, bo, token = two_attendees
+    # A link that says "connected" proves nothing: to someone who is not, the page says nothing.
+    for done in ("connected", "added"):
+        page = bo.get(f"/B/{token}?done={done}").get_data(as_text=True)
+        assert "Connect with" in page and "You&#39;re connected." not in page, done
+        assert "Added to your connection." not in page, done
+    assert bo.submit(f"/B/{token}", data={"client_id": "first"}).location == f"/B/{token}?done=connected"
+    page = bo.get(f"/B/{token}?done=connected").get_data(as_text=True)
+    assert re.search(r'<div class="flashes" role="status">\s*<p class="flash flash-success">You&#39;re connected.</p>',
+                     page)
+    assert 'class="flashes"' not in bo.get(f"/B/{token}?done=whatever").get_data(as_text=True)
+    assert 'class="flashes"' not in bo.get(f"/B/{token}?done=").get_data(as_text=True)
+    # Removed from their list: no longer "connected", whatever the link says.
+    public_id = db.session.scalar(select(Connection.public_id))
+    bo.submit(f"/connections/{public_id}/remove", page="/followup", data={})
+    bo.get("/followup")  # past the flash of the removal
+    assert "You&#39;re connected." not in bo.get(f"/B/{token}?done=connected").get_data(as_text=True)
+
+
+def test_a_connect_writes_no_session(two_attendees, app, count_queries):
+    # The message rides on the redirect: the connect's one write transaction is the only write.
+    _, ada, bo, token = two_attendees
+    page = bo.get(f"/B/{token}").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+            "client_id": "once"}
+    with count_queries() as statements:
+        assert bo.post(f"/B/{token}", data=data).status_code == 302
+    assert not [s for s in statements if "web_session" in s and not s.lstrip().upper().startswith("SELECT")]
 
 
 def test_notes_that_would_overflow_are_refused_and_kept_to_shorten(two_attendees):
