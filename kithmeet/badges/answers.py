@@ -9,10 +9,10 @@ printers ask for the same few hundred badges all evening.
 
 Only what Flask answered is kept, so every rule it applies still applies to the first request:
 the rate limit on drawing, the 404 of a malformed code, the 400 of an unoffered scale, the
-security headers. An answer that sets a cookie, any status but 200, HEAD and a conditional GET
-(If-None-Match: Flask answers 304) always go to Flask. Installed inside TrustedProxies
-(security.py), so the scheme and host in the key are those the app itself used for the link in
-the code. Bounded like qr's image cache, least recently used out first.
+security headers. An answer that sets a cookie, any status but 200, HEAD, a conditional GET
+(If-None-Match: Flask answers 304) and a query other than a PNG's scale always go to Flask.
+Installed inside TrustedProxies (security.py), so the scheme and host in the key are those the
+app itself used for the link in the code. Bounded like qr's image cache, least recently used out first.
 """
 import re
 import threading
@@ -23,6 +23,8 @@ from . import qr
 from .views import SESSIONLESS
 
 _PATHS = re.compile(SESSIONLESS)
+# The only query an image reads is a PNG's scale: any other would only push real badges out.
+_QUERIES = re.compile(r"(?:scale=\d{1,2})?")
 _layers = weakref.WeakSet()  # every layer made in this process, for forget()
 
 
@@ -39,12 +41,11 @@ class KeptImages:
         """What the answer depends on: the URL as the app saw it (public_base: scheme and host)."""
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ:
             return None
-        path = environ.get("PATH_INFO", "")
-        if not _PATHS.fullmatch(path):
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        if not _PATHS.fullmatch(path) or not _QUERIES.fullmatch(query):
             return None
         host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-        return (environ.get("wsgi.url_scheme"), host, environ.get("SCRIPT_NAME", ""), path,
-                environ.get("QUERY_STRING", ""))
+        return environ.get("wsgi.url_scheme"), host, environ.get("SCRIPT_NAME", ""), path, query
 
     def __call__(self, environ, start_response):
         key = self.key(environ)

@@ -69,6 +69,14 @@ def test_what_flask_refuses_or_answers_conditionally_is_never_kept(client, reach
     assert len(reached_flask) == 3
 
 
+def test_an_image_asked_with_any_query_but_a_pngs_scale_is_not_kept(client, reached_flask):
+    # The views read no other query: keeping `?n=1`, `?n=2`... would push the real badges out.
+    token = new_code()
+    for path in (f"/badge/{token}.svg?n=1", f"/badge/{token}.png?scale=4&n=1") * 2:
+        assert client.get(path).status_code == 200
+    assert len(reached_flask) == 4
+
+
 def test_an_answer_that_sets_a_cookie_is_not_kept(app, client, reached_flask):
     token = new_code()
 
