@@ -130,9 +130,9 @@ def transaction(conflict=None, expire=True):
     """
     info = db.session.info
     depth = info.get("transaction_depth", 0)
-    queued = depth == 0 and _sqlite_writes(info)
-    if queued:
-        _SQLITE_WRITES.acquire()
+    # Bounded: a thread whose session wrote before this block holds SQLite's lock while it waits
+    # here; past the wait it goes on as before this queue, and SQLite's busy timeout decides.
+    queued = depth == 0 and _sqlite_writes(info) and _SQLITE_WRITES.acquire(timeout=SQLITE_QUEUE_SECONDS)
     info["transaction_depth"] = depth + 1
     committed = False
     try:
@@ -165,6 +165,7 @@ def transaction(conflict=None, expire=True):
 # workers' writers meet the busy handler. Held until commit or rollback; never on PostgreSQL.
 # Re-entrant: a thread that nests another session's transaction meets SQLite's busy timeout, not a hang.
 _SQLITE_WRITES = threading.RLock()
+SQLITE_QUEUE_SECONDS = 5  # under SQLite's busy timeout (10 s)
 
 
 def _sqlite_writes(info):

