@@ -117,12 +117,24 @@ def _filters():
                             q=strip(args.get("q") or ""), sort=args.get("sort") or "recent")
 
 
-@lru_cache(maxsize=256)
 def _filter_fields(template, events, q, event, status, sort):
     """The filter form's four fields as HTML, for one list of events and one set of filters:
     the same words every time (no CSRF token, no errors: nothing is validated), and rendering
     the WTForms widgets was a tenth of the page's time. `template` is the app's (the cache
-    holds one per app); `events` are (public id, name) pairs, so a renamed event renders anew."""
+    holds one per app); `events` are (public id, name) pairs, so a renamed event renders anew.
+    Kept only without a search: what someone searched for (a name, a note's words) is not kept
+    in the process's memory after the page."""
+    if q:
+        return _draw_filter_fields(template, events, q, event, status, sort)
+    return _kept_filter_fields(template, events, event, status, sort)
+
+
+@lru_cache(maxsize=256)
+def _kept_filter_fields(template, events, event, status, sort):
+    return _draw_filter_fields(template, events, "", event, status, sort)
+
+
+def _draw_filter_fields(template, events, q, event, status, sort):
     form = FilterForm(formdata=None)
     form.event.choices = [SelectChoice("", "Any event")] + [SelectChoice(public_id, name) for public_id, name in events]
     # The form shows what the list applied: an unknown value reads as "no filter", as it acted.

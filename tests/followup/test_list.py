@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from kithmeet.followup import views
 from kithmeet.connections import consent, notes
 from kithmeet.connections import services as connections
 from kithmeet.connections.models import ConnectionSide
@@ -95,6 +96,10 @@ def test_the_filter_fields_show_each_persons_events_as_named_now(two_nights, sig
     html = signed_in(ada).get(f"/followup?event={first.public_id}&q=ch").get_data(as_text=True)
     assert f'<option selected value="{first.public_id}">Night one, renamed</option>' in html
     assert re.search(r'<input[^>]*name="q"[^>]*value="ch"', html)
+    # What someone searched for is drawn, never kept in the process's memory.
+    kept = views._kept_filter_fields.cache_info().currsize
+    signed_in(ada).get("/followup?q=a+private+word")
+    assert views._kept_filter_fields.cache_info().currsize == kept
 
 
 @BOTH_DATABASES
