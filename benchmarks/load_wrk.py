@@ -18,7 +18,7 @@ def run_wrk(page, rows, seconds, folder, port, settle):
             out.write("\t".join((*row, "", "", "", "")[:6]) + "\n")
     command = [WRK, f"-t{page.threads}", f"-c{page.connections}", f"-d{seconds}s", "--timeout", "30s",
                "--latency", "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(path),
-               str(page.expected), str(page.threads)]
+               str(page.expected), str(page.threads), str(page.replayed or 0)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
     settle()
     found = re.search(r"^kithmeet-result (.*)$", done.stdout, re.MULTILINE)
