@@ -11,7 +11,7 @@ from kithmeet.errors import DomainError
 from kithmeet.extensions import db
 from kithmeet.organizer.models import Organizer
 
-from .postgres import BOTH_DATABASES
+from .postgres import BOTH_DATABASES, SQLITE_ONLY
 
 
 def count():
@@ -111,6 +111,7 @@ def test_on_sqlite_a_workers_writers_queue_for_the_write_lock_in_turn(app, datab
     assert entered_meanwhile is ("sqlite" not in database_url)
 
 
+@SQLITE_ONLY
 def test_on_sqlite_a_writer_waits_in_the_queue_only_so_long(app, monkeypatch):
     """A session that wrote before its transaction holds SQLite's lock while it queues: past
     SQLITE_QUEUE_SECONDS it goes on without the queue (SQLite's busy timeout decides), never a hang."""
