@@ -3,7 +3,7 @@ over their connections: the banner that tells them of new ones, the review page,
 confirm, remove and block."""
 import uuid
 
-from flask import Blueprint, flash, g, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..auth import current_person, person_required
 from ..errors import DomainError
@@ -29,22 +29,6 @@ def unseen_connections():
 
 # What a connect says on the page it leads to (?done=...). No name: the page shows who.
 DONE = {"connected": "You're connected.", "added": "Added to your connection."}
-
-
-@bp.context_processor
-def scan_notice():
-    # The connect's message joins the flashed messages where base.html shows them (role=status),
-    # without a stored flash: see scan().
-    notice = g.get("scan_notice")
-    if notice is None:
-        return {}
-
-    def messages(with_categories=False, category_filter=()):
-        shown = get_flashed_messages(with_categories, category_filter)
-        if category_filter and "success" not in category_filter:
-            return shown
-        return [*shown, ("success", notice) if with_categories else notice]
-    return {"get_flashed_messages": messages}
 
 
 @bp.get("/b/<token>")
@@ -108,15 +92,15 @@ def scan(token):
         connection = services.connection_between(viewer.id, person.id)
     mine, theirs = consent.sides(connection, viewer.id) if connection else (None, None)
     listed = mine is not None and mine.removed_at is None  # one they removed is off their list, here too
-    if listed and request.method == "GET" and request.args.get("done") in DONE:
-        g.scan_notice = DONE[request.args["done"]]
     return render_template(
         "connections/scan.html", person=person, form=form, problem=problem,
         connection=connection if listed else None, reportable=connection,
         state=consent.state(connection, theirs) if listed else None,
         # Memory across events: every earlier encounter (event, date, its own line) above the form.
         encounters=services.encounters_of(connection) if listed else [], tonight=tonight,
-        contacts=contacts.visible_contacts(viewer, person))
+        contacts=contacts.visible_contacts(viewer, person),
+        # The connect's message (base.html's status box), only while it is true: see above.
+        notice=DONE.get(request.args.get("done")) if listed and request.method == "GET" else None)
 
 
 @bp.get("/connections/review")
