@@ -19,7 +19,8 @@ DEST`) writes every file under its content-hashed name into a folder nginx serve
 keeping older releases' files, and a name missing there is passed to the app.
 
 A hash is worked out once per file and process, and again only when the file's mtime or size
-changes. Static files are the same for everyone: no session is read for them (sessions.py).
+changes. A page's links ask for the file's name at most every NAME_RECHECK_SECONDS: a signed-in
+page links six files, and looking at each on every page was a twentieth of the scan page's time. Static files are the same for everyone: no session is read for them (sessions.py).
 Compression is static_compression.py's, applied to the file behind either name.
 """
 import gzip
@@ -27,6 +28,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 
 from werkzeug.security import safe_join
 
@@ -42,6 +44,8 @@ FINGERPRINTED = re.compile(rf"(?P<stem>.+)\.(?P<hash>[0-9a-f]{{{HASH_LENGTH}}})(
 _NAMED = re.compile(r"(?P<stem>.*[^/])(?P<ext>\.[^./]+)")  # a file name with an extension
 
 _hashes = {}  # path -> ((mtime_ns, size), hash)
+NAME_RECHECK_SECONDS = 2.0  # how stale a page's link may be after a deploy changes a file in place
+_clock = time.monotonic
 
 
 def init_app(app):
@@ -65,10 +69,19 @@ def init_app(app):
 
     app.view_functions["static"] = static
 
+    names = {}  # (static folder, filename) -> (when looked at, fingerprinted name)
+
     @app.url_defaults
     def fingerprint_static_urls(endpoint, values):
         if endpoint == "static" and "filename" in values:
-            values["filename"] = fingerprinted(app.static_folder, values["filename"])
+            key = (app.static_folder, values["filename"])
+            now = _clock()
+            kept = names.get(key)
+            if kept is None or now - kept[0] >= NAME_RECHECK_SECONDS:
+                if len(names) >= 4096:  # names come from templates, but bound it anyway
+                    names.clear()
+                kept = names[key] = (now, fingerprinted(*key))
+            values["filename"] = kept[1]
 
     sessions.skip_loading_paths(app, re.escape(app.static_url_path) + r"/.+")
 

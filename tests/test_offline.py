@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kithmeet import create_app
+from kithmeet import create_app, static_files
 from kithmeet.extensions import db
 from kithmeet.offline import OWNER_HEADER, WARM_HEADER
 from kithmeet.people.device import owner_key
@@ -135,8 +135,10 @@ def test_the_worker_precaches_the_shell_and_only_files_that_exist(client):
 
 
 @pytest.fixture
-def own_static(app, tmp_path):
-    """The app serving a copy of static/ that the test may change."""
+def own_static(app, tmp_path, monkeypatch):
+    """The app serving a copy of static/ that the test may change (and pages link a change at
+    once, as they do NAME_RECHECK_SECONDS after a deploy)."""
+    monkeypatch.setattr(static_files, "NAME_RECHECK_SECONDS", 0)
     copy = tmp_path / "static"
     shutil.copytree(STATIC, copy)
     app.static_folder = str(copy)

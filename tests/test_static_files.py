@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import url_for
 
+from kithmeet import static_files
 from kithmeet.static_files import STALE_HEADER
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -31,8 +32,10 @@ def get(client, path, headers=None):
 
 
 @pytest.fixture
-def own_static(app, tmp_path):
-    """The app serving static files from a folder of the test's own, to write and change files in."""
+def own_static(app, tmp_path, monkeypatch):
+    """The app serving static files from a folder of the test's own, to write and change files in
+    (and see a change at once, as a page does NAME_RECHECK_SECONDS after a deploy)."""
+    monkeypatch.setattr(static_files, "NAME_RECHECK_SECONDS", 0)
     folder = tmp_path / "static"
     (folder / "js").mkdir(parents=True)
     app.static_folder = str(folder)
@@ -122,6 +125,24 @@ def test_a_file_is_hashed_once_until_it_changes(app, own_static, monkeypatch):
     script.write_text("22;\n")
     linked(app, "js/once.js")
     assert len(hashed) == 2
+
+
+def test_a_page_links_a_changed_file_by_its_new_name_once_the_recheck_interval_passed(app, own_static, monkeypatch):
+    monkeypatch.setattr(static_files, "NAME_RECHECK_SECONDS", 2.0)
+    clock = [1000.0]
+    monkeypatch.setattr(static_files, "_clock", lambda: clock[0])
+    looked = []
+    real = static_files.fingerprinted
+    monkeypatch.setattr(static_files, "fingerprinted", lambda *key: looked.append(key) or real(*key))
+    script = own_static / "js" / "tool.js"
+    script.write_text("1;\n")
+    first = linked(app, "js/tool.js")
+    script.write_text("22;\n")
+    clock[0] += 1.9
+    assert linked(app, "js/tool.js") == first and len(looked) == 1  # within the interval: not looked at
+    clock[0] += 0.1
+    assert linked(app, "js/tool.js") == f"/static/js/tool.{digest(script)}.js" != first
+    assert len(looked) == 2
 
 
 @pytest.mark.parametrize("name", ["js/missing.js", "LICENSE", "../app.py", "js/"])
