@@ -1,7 +1,9 @@
 """Consent over a connection, at the service: who may connect where, being told, the sharing
 choice, keeping, confirming, removing and blocking, and what a later scan brings back."""
+import re
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event as sa_event, select
 
 from kithmeet import signals
 from kithmeet.connections import consent, contacts
@@ -255,3 +257,33 @@ def test_a_deleted_account_leaves_an_entry_that_breaks_nothing(pair):
         consent.remove(ada, connection.public_id)
     assert error.value.code == "account_deleted"
     assert db.session.scalar(select(Encounter.id).where(Encounter.connection_id == connection.id)) is not None
+
+
+@BOTH_DATABASES
+def test_the_banner_counts_from_its_partial_index_alone(make_event, make_person):
+    """pending_count runs on every page: it reads ix_connection_side_unseen, never the sides."""
+    event = make_event()
+    ada, bo = make_person("Ada", event=event), make_person("Bo", event=event)
+    connections.connect(ada, bo.badge_token)
+    seen = []
+
+    def keep(_conn, _cursor, statement, parameters, *_):
+        seen.append((statement, parameters))
+    sa_event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert consent.pending_count(bo) == 1
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = seen
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        plan = " | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                          parameters))
+        assert re.fullmatch(r"SEARCH connection_side USING (COVERING )?INDEX ix_connection_side_unseen \(person_id=\?\)",
+                            plan), plan
+    else:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        plan = " | ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+        assert "ix_connection_side_unseen" in plan, plan
+    db.session.rollback()

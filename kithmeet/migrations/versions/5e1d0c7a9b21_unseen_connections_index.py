@@ -1,0 +1,30 @@
+"""a partial index for the unseen-connections banner counted on every page
+
+Revision ID: 5e1d0c7a9b21
+Revises: b0d58770db18
+Create Date: 2026-11-26 07:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '5e1d0c7a9b21'
+down_revision = 'b0d58770db18'
+branch_labels = None
+depends_on = None
+
+UNSEEN = "acknowledged_at IS NULL AND removed_at IS NULL"
+
+
+def upgrade():
+    with op.batch_alter_table('connection_side', schema=None) as batch_op:
+        batch_op.create_index('ix_connection_side_unseen', ['person_id'], unique=False,
+                              sqlite_where=sa.text(UNSEEN), postgresql_where=sa.text(UNSEEN))
+
+
+def downgrade():
+    with op.batch_alter_table('connection_side', schema=None) as batch_op:
+        batch_op.drop_index('ix_connection_side_unseen',
+                            sqlite_where=sa.text(UNSEEN), postgresql_where=sa.text(UNSEEN))
