@@ -104,3 +104,41 @@ def test_a_connect_costs_the_same_few_statements_however_many_people_they_met(
     writes = [i for i, statement in enumerate(many) if statement.lstrip().upper().startswith(("INSERT", "UPDATE"))
               and "rate_limit_counter" not in statement and "web_session" not in statement]
     assert writes == [7, 8, 9, 10, 11] and len(many) == 12, summary(many)
+
+
+def test_every_statement_of_the_hot_pages_is_compiled_once_per_process(make_event, make_person, signed_in, app):
+    """SQLAlchemy compiles a statement once and keeps it by its cache key; one without a key
+    (a multi-row VALUES is one) is compiled again on every request, at the cost of running
+    several. Each page is asked once first, so what it compiles the first time is kept."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine.default import CacheStats
+
+    from kithmeet.extensions import db
+
+    event = make_event()
+    bo, hub = make_person("Bo", event=event), make_person("Hub", event=event)
+    people = [make_person(f"P{i}", event=event) for i in range(4)]
+    met(hub, people[:2], event)
+    client, hub_client = signed_in(bo), signed_in(hub)
+    token = csrf_of(client.get(f"/B/{people[0].badge_token}").get_data(as_text=True))
+
+    def pages(round_):
+        target = people[round_ + 2]
+        assert client.get(f"/B/{target.badge_token}").status_code == 200
+        assert client.post(f"/B/{target.badge_token}", data={"csrf_token": token, "client_id": f"c{round_}"}
+                           ).status_code == 302
+        assert client.get(f"/B/{target.badge_token}").status_code == 200  # connected now
+        assert hub_client.get("/followup").status_code == 200
+
+    pages(0)
+    compiled = []
+
+    def keep(_conn, _cursor, statement, _parameters, context, _executemany):
+        if context.cache_hit is not CacheStats.CACHE_HIT:
+            compiled.append((context.cache_hit.name, " ".join(statement.split())[:80]))
+    sa_event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        pages(1)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", keep)
+    assert compiled == []
