@@ -113,9 +113,9 @@ def report(results, seeding, size, seconds, app_root, args):
         "# Performance",
         "",
         "Written by `benchmarks/load.py` (`make benchmark`); rerun it to replace this file. Each page's",
-        "requests per second are quoted as a ratio to a bare Flask route measured just before it on the",
-        "same server, so the ratios hold across machines better than the raw numbers do; on a busy",
-        "machine both drift.",
+        "requests per second are quoted as a ratio to a bare Flask route measured just before and just",
+        "after it on the same server (the mean of the two), so the ratios hold across machines better",
+        "than the raw numbers do; on a busy machine both drift.",
         "",
         f"Measured {measured} on commit {commit}{' with local changes' if dirty else ''}"
         f"{' (--quick: a tiny site, not for comparing)' if args.quick else ''}.",
@@ -146,7 +146,8 @@ def report(results, seeding, size, seconds, app_root, args):
             f"Load: wrk, {THREADS} threads and {CONNECTIONS} connections (the badge sheet: 1 and 2), {seconds} s "
             "per run after a warm-up, with benchmarks/wrk/rotate.lua rotating through prepared requests. "
             "The bare route (`/__bare`, a plain Flask app of one route served by the same workers beside "
-            "kithmeet, so none of kithmeet's request hooks run for it) is measured right before each page.",
+            "kithmeet, so none of kithmeet's request hooks run for it) is measured right before and right after "
+            "each page; the bare column is the mean of the two.",
             "Pages: badge QRs of tonight's attendees' tokens in turn; the scan page of tonight's attendees "
             "from the sessions of attendees signed in through their sign-in links; connects, each a new pair "
             "of tonight's attendees, with the CSRF token and form the scan page gives (the flash each leaves "
