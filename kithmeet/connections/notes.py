@@ -60,6 +60,11 @@ def merge_line(existing, addition):
     return merged
 
 
+def new_encounter_line(talked_about):
+    """The shared line of an encounter a scan makes: its (cleaned) words, written with the row."""
+    return merge_line("", talked_about)
+
+
 def _scan_merges(connection_id, event_id, scanner_id, talked_about, private_note, *, lock):
     """(encounter, its merged line, scanner's side or None, their merged note); raises too_long."""
     encounter = db.session.scalar(_fresh(

@@ -217,10 +217,13 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
         if not created:
             blocked = consent.on_rescan(connection_id, scanner, target.id, now)
         made_encounter = run(writes.encounter, {"connection_id": connection_id, "event_id": event.id,
-                                                "talked_about": "", "created_at": met_at,
-                                                "updated_at": now}).first() is not None
-        if words:
-            notes.add_from_scan(connection_id, event.id, scanner.id, talked_about, private_note)
+                                                "talked_about": notes.new_encounter_line(talked_about),
+                                                "created_at": met_at, "updated_at": now}).first() is not None
+        # An encounter made just now holds the words already (no read and rewrite of it); one from
+        # before, and a private note, are merged as notes.py merges them.
+        if private_note or (talked_about and not made_encounter):
+            notes.add_from_scan(connection_id, event.id, scanner.id, "" if made_encounter else talked_about,
+                                private_note)
         run(writes.result, {"key": client_id, "made_connection_id": connection_id, "made_it": created,
                             "made_meeting": made_encounter})
         if created:

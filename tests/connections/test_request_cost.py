@@ -25,7 +25,8 @@ SCAN_PAGE_CONNECTED_STATEMENTS = 10
 #   was recorded before, 6-7. where the scan counts (events.scan_place) and the pair's connection;
 #   then the one write transaction, each statement built once (connections.services._writes):
 #   8. the scan, 9. the connection, 10. both sides (one statement), 11. the encounter, 12. the
-#   scan's result (with words, also the words' encounter, and the side for a note: notes.py).
+#   scan's result (words go in with the encounter it makes; words for an encounter from before
+#   also read and rewrite it, and a private note the scanner's side: notes.py).
 #   Nothing after it: the commit keeps the viewer loaded, and the "You're connected" rides on the
 #   redirect (?done=), not in a stored flash.
 CONNECT_STATEMENTS = 12
@@ -142,3 +143,21 @@ def test_every_statement_of_the_hot_pages_is_compiled_once_per_process(make_even
     finally:
         sa_event.remove(db.engine, "before_cursor_execute", keep)
     assert compiled == []
+
+
+def test_a_first_connect_with_words_writes_them_with_the_encounter_it_makes(
+        make_event, make_person, signed_in, count_queries):
+    from kithmeet.connections.models import Encounter
+    from kithmeet.extensions import db
+
+    event = make_event()
+    bo, ada = make_person("Bo", event=event), make_person("Ada", event=event)
+    client = signed_in(bo)
+    token = csrf_of(client.get(f"/B/{ada.badge_token}").get_data(as_text=True))
+    with count_queries() as statements:
+        response = client.post(f"/B/{ada.badge_token}", data={"csrf_token": token, "client_id": "worded",
+                                                                "talked_about": "Bikes <b>and</b> 🚲"})
+    assert response.status_code == 302
+    # No read and rewrite of the encounter just made: the same statements as a connect without words.
+    assert len(statements) == CONNECT_STATEMENTS, summary(statements)
+    assert db.session.scalars(db.select(Encounter.talked_about)).all() == ["Bikes <b>and</b> 🚲"]
