@@ -263,21 +263,28 @@ class ScanPlace:
     moment: datetime
     target_hidden: bool
     target_checked_in: bool
+    extra: tuple = ()  # the values of the columns a caller added to the statement (scan_place)
 
 
-def scan_place(person_id, target_id, at, now=None):
+def scan_place(person_id, target_id, at, now=None, *, statement=None, params=None):
     """A ScanPlace: event_for_scan for a scan of `target_id`, the scanner refused there as
     ensure_not_excluded refuses, and whether the target was taken off that event or checked in
     there: one query for all of it, asked on every scan and every view of a badge
-    (connections/services.py). Raises DomainError: not_checked_in, event_closed,
-    removed_from_series, hidden_from_event."""
-    event, moment, row = _scan_row(person_id, target_id, at, now)
+    (connections/services.py). `statement`: scan_place_statement() with columns a caller added
+    after its own (run with `params` besides), whose values come back as ScanPlace.extra: the
+    connections domain reads the pair's connection in the same query. Raises DomainError:
+    not_checked_in, event_closed, removed_from_series, hidden_from_event."""
+    event, moment, row = _scan_row(person_id, target_id, at, now, statement, params)
     _refuse_excluded(event, row.removed, row.hidden)
-    return ScanPlace(event, moment, bool(row.target_hidden), bool(row.target_checked_in))
+    return ScanPlace(event, moment, bool(row.target_hidden), bool(row.target_checked_in),
+                     tuple(row[_SCAN_COLUMNS:]))
+
+
+_SCAN_COLUMNS = 7  # the event, usable, since and the four EXISTS of scan_place_statement
 
 
 @cache
-def _scan_statement():
+def scan_place_statement():
     """event_for_scan's choice of event, with the exclusions and the target's presence there as
     EXISTS columns: built once per process (building it cost more than running it), made on
     first use, once every mapper is configured."""
@@ -306,13 +313,14 @@ def _scan_statement():
                   CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
 
 
-def _scan_row(person_id, target_id, at, now):
+def _scan_row(person_id, target_id, at, now, statement=None, params=None):
     """(event, moment, row) of event_for_scan, the row holding scan_place's EXISTS columns."""
     now = now or utcnow()
     at = min(at, now)
     grace = timedelta(days=current_app.config["SCAN_SYNC_GRACE_DAYS"])
-    row = db.session.execute(_scan_statement(), {"at": at, "oldest_close": now - grace, "person_id": person_id,
-                                                 "target_id": target_id}).first()
+    row = db.session.execute(statement if statement is not None else scan_place_statement(),
+                             {**(params or {}), "at": at, "oldest_close": now - grace, "person_id": person_id,
+                              "target_id": target_id}).first()
     if row is None:
         raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
     event, usable, since = row[0], row.usable, row.since

@@ -218,15 +218,15 @@ def test_the_page_s_csrf_meta_is_the_token_the_api_takes(night, signed_in, clien
 
 # POST /api/v1/scans through a signed-in session, a first scan (the rate limits off, as in these
 # tests; on, their count is one more): 1. the session, 2. the person, 3. the badge's owner,
-# 4. whether the client id was recorded before, 5-6. where the scan counts (events.scan_place) and
-# the pair's connection; 7-11. the one write transaction (as on the scan page:
+# 4. whether the client id was recorded before, 5. where the scan counts (events.scan_place) with
+# the pair's connection joined on; 6-10. the one write transaction (as on the scan page:
 # tests/connections/test_request_cost.py); then the answer, from what the write left
 # (connections.services.Recorded: the connection is named by it, not read; the commit keeps the
-# person loaded) and one connection_page: 12-18. the entry (side and connection, the other
+# person loaded) and one connection_page: 11-17. the entry (side and connection, the other
 # person, their contacts and answers, the encounters with their events, the contact rule, the
-# draft), 19. the event's prompts for the card. The scan is not read back, and the person
+# draft), 18. the event's prompts for the card. The scan is not read back, and the person
 # scanned and their event come from the entry.
-API_SCAN_STATEMENTS = 19
+API_SCAN_STATEMENTS = 18
 
 
 def test_a_scan_costs_the_same_few_statements_however_many_people_they_met(

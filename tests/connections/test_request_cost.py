@@ -13,23 +13,23 @@ from kithmeet.connections import services as connections
 #   1. the session, 2. the viewer (auth.current_person), 3. the lookup limit's count,
 #   4. the badge's owner with their prompt answers (the card), 5. the viewer's event for a scan
 #   now, whether the viewer was removed from it, whether the owner was taken off it and is checked
-#   in there (events.scan_place: one query), 6. the pair's connection, 7. the contact rule,
-#   8. the banner's count of unseen connections.
-SCAN_PAGE_STATEMENTS = 8
+#   in there (events.scan_place: one query), with the pair's connection joined on,
+#   6. the contact rule, 7. the banner's count of unseen connections.
+SCAN_PAGE_STATEMENTS = 7
 # Once they are connected, also: both sides of the connection (consent.sides) and every encounter
 # with its event (services.encounters_of); the contact rule's statement reads the owner's contact
 # fields it lets through (contacts.visible_contacts).
-SCAN_PAGE_CONNECTED_STATEMENTS = 10
+SCAN_PAGE_CONNECTED_STATEMENTS = 9
 # POST /B/<token>, a first connect:
 #   1-3 as above, 4. the badge's owner (once: the service is handed it), 5. whether the client id
-#   was recorded before, 6-7. where the scan counts (events.scan_place) and the pair's connection;
+#   was recorded before, 6. where the scan counts (events.scan_place) with the pair's connection;
 #   then the one write transaction, each statement built once (connections.services._writes):
-#   8. the scan, 9. the connection, 10. both sides (one statement), 11. the encounter, 12. the
+#   7. the scan, 8. the connection, 9. both sides (one statement), 10. the encounter, 11. the
 #   scan's result (words go in with the encounter it makes; words for an encounter from before
 #   also read and rewrite it, and a private note the scanner's side: notes.py).
 #   Nothing after it: the commit keeps the viewer loaded, and the "You're connected" rides on the
 #   redirect (?done=), not in a stored flash.
-CONNECT_STATEMENTS = 12
+CONNECT_STATEMENTS = 11
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +104,7 @@ def test_a_connect_costs_the_same_few_statements_however_many_people_they_met(
     # that decide it, and the last statement of the request (no session write after it).
     writes = [i for i, statement in enumerate(many) if statement.lstrip().upper().startswith(("INSERT", "UPDATE"))
               and "rate_limit_counter" not in statement and "web_session" not in statement]
-    assert writes == [7, 8, 9, 10, 11] and len(many) == 12, summary(many)
+    assert writes == [6, 7, 8, 9, 10] and len(many) == CONNECT_STATEMENTS, summary(many)
 
 
 def test_every_statement_of_the_hot_pages_is_compiled_once_per_process(make_event, make_person, signed_in, app):
