@@ -1,5 +1,8 @@
 """Database plumbing shared by every domain: clock, SQLite settings, insert-if-absent."""
+import fcntl
+import os
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -133,6 +136,7 @@ def transaction(conflict=None, expire=True):
     # Bounded: a thread whose session wrote before this block holds SQLite's lock while it waits
     # here; past the wait it goes on as before this queue, and SQLite's busy timeout decides.
     queued = depth == 0 and _sqlite_writes(info) and _SQLITE_WRITES.acquire(timeout=SQLITE_QUEUE_SECONDS)
+    across = queued and _lock_across_workers()
     info["transaction_depth"] = depth + 1
     committed = False
     try:
@@ -150,6 +154,8 @@ def transaction(conflict=None, expire=True):
         raise
     finally:
         info["transaction_depth"] = depth
+        if across:
+            _unlock_across_workers()
         if queued:
             _SQLITE_WRITES.release()
         if depth == 0:
@@ -166,6 +172,49 @@ def transaction(conflict=None, expire=True):
 # Re-entrant: a thread that nests another session's transaction meets SQLite's busy timeout, not a hang.
 _SQLITE_WRITES = threading.RLock()
 SQLITE_QUEUE_SECONDS = 5  # under SQLite's busy timeout (10 s)
+
+# The workers' queue: the one thread of each worker past _SQLITE_WRITES takes an flock on a file
+# beside the database (`<database>-writes`) before its transaction starts, so the workers take
+# turns too. It asks every LOCK_POLL_SECONDS rather than blocking in flock, so the wait stays
+# bounded by SQLITE_QUEUE_SECONDS (past it, SQLite's busy timeout decides, as without the queue).
+# The kernel drops the lock of a worker that dies. Opened once per process: a lock is the open
+# file's, and a forked worker must not share its parent's.
+LOCK_POLL_SECONDS = 0.0005
+_lock_files = {}  # (pid, database path) -> open file
+_held = threading.local()  # how deep this thread holds the file lock (_SQLITE_WRITES is re-entrant)
+
+
+def _lock_across_workers():
+    """Take the workers' write lock of this session's SQLite file; False for a database with no
+    file (in memory) or when the wait ran out."""
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        return True
+    path = db.session.get_bind().url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return False
+    key = (os.getpid(), path)
+    file = _lock_files.get(key)
+    if file is None:
+        file = _lock_files[key] = open(f"{path}-writes", "a+b")  # noqa: SIM115 - kept for the process
+    deadline = time.monotonic() + SQLITE_QUEUE_SECONDS
+    while True:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(LOCK_POLL_SECONDS)
+    _held.depth, _held.file = 1, file
+    return True
+
+
+def _unlock_across_workers():
+    _held.depth -= 1
+    if _held.depth == 0:
+        fcntl.flock(_held.file.fileno(), fcntl.LOCK_UN)
 
 
 def _sqlite_writes(info):

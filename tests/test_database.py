@@ -111,6 +111,48 @@ def test_on_sqlite_a_workers_writers_queue_for_the_write_lock_in_turn(app, datab
     assert entered_meanwhile is ("sqlite" not in database_url)
 
 
+def _try_lock(path, answer):
+    """In another process: whether the workers' write lock of the database at `path` is free now."""
+    import fcntl
+
+    with open(f"{path}-writes", "a+b") as file:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            answer.put("taken")
+        else:
+            answer.put("free")
+
+
+@SQLITE_ONLY
+def test_on_sqlite_the_other_workers_wait_for_a_transaction_to_end(app):
+    """The queue holds across workers: while one process's transaction is open, another process
+    finds the file lock beside the database taken (and queues on it, woken within a millisecond
+    of the commit, where SQLite's busy handler sleeps up to 100 ms); free again after the commit,
+    and after a rollback."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    path = db.engine.url.database
+
+    def other_process_finds():
+        answer = context.Queue()
+        child = context.Process(target=_try_lock, args=(path, answer))
+        child.start()
+        child.join(60)
+        return answer.get(timeout=5)
+
+    with transaction():
+        db.session.add(Organizer(email="a@example.org", password_hash="x"))
+        assert other_process_finds() == "taken"
+    assert other_process_finds() == "free" and count() == 1
+    with pytest.raises(DomainError):
+        with transaction():
+            assert other_process_finds() == "taken"
+            raise DomainError("refused", "refused")
+    assert other_process_finds() == "free"
+
+
 @SQLITE_ONLY
 def test_on_sqlite_a_writer_waits_in_the_queue_only_so_long(app, monkeypatch):
     """A session that wrote before its transaction holds SQLite's lock while it queues: past
@@ -136,4 +178,20 @@ def test_on_sqlite_a_writer_waits_in_the_queue_only_so_long(app, monkeypatch):
     finally:
         done.set()
         thread.join(10)
+    assert count() == 1
+
+
+@SQLITE_ONLY
+def test_on_sqlite_the_wait_for_another_worker_is_bounded(app, monkeypatch):
+    """Another worker that keeps the file lock (stuck, or holding SQLite's lock as a session that
+    wrote outside a transaction): past SQLITE_QUEUE_SECONDS this one goes on, and SQLite decides."""
+    import fcntl
+
+    monkeypatch.setattr(database, "SQLITE_QUEUE_SECONDS", 0.2)
+    with open(f"{db.engine.url.database}-writes", "a+b") as other:  # its own open file: another worker's lock
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        started = time.monotonic()
+        with transaction():
+            db.session.add(Organizer(email="a@example.org", password_hash="x"))
+        assert 0.2 <= time.monotonic() - started < 5
     assert count() == 1
