@@ -206,7 +206,12 @@ def _page_statements(status, by_event, search, untouched):
         order = (ConnectionSide.touched_at.asc().nulls_first(), Connection.id.asc())
     else:
         order = (Connection.last_met_at.desc(), Connection.id.desc())
-    total = select(func.count()).select_from(chosen.subquery())
+    if search or by_event:
+        total = select(func.count()).select_from(chosen.subquery())
+    else:  # the sides alone (each has its connection), counted from ix_connection_side_listed
+        total = select(func.count(ConnectionSide.id)).where(
+            ConnectionSide.person_id == person_id, ConnectionSide.removed_at.is_(None),
+            notes.status_is(status, bindparam("today", type_=Date)))
     page = chosen.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit")).subquery()
     other_side = aliased(ConnectionSide)
     rows = (

@@ -388,3 +388,34 @@ def test_a_page_past_the_end_says_so_and_links_to_the_first(ada_met_bo, signed_i
     html = signed_in(ada).get("/followup?page=99&sort=untouched").get_data(as_text=True)
     assert 'data-state="past-the-end"' in html and 'href="/followup?sort=untouched"' in html
     assert "Nobody yet" not in html
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_list_reads_a_persons_listed_sides_from_their_index_alone(make_event, make_person, signed_in, app):
+    """The rows, their total and the events met at pick the person's sides from
+    ix_connection_side_listed (person, removed, status, connection), never each side's row."""
+    from sqlalchemy import event as sa_event
+
+    event = make_event()
+    ada = make_person("Ada", event=event)
+    for name in ("Bo", "Cy"):
+        connections.connect(make_person(name, event=event), ada.badge_token)
+    client = signed_in(ada)
+    client.get("/followup")
+    seen = []
+
+    def keep(_conn, _cursor, statement, parameters, *_):
+        if "connection_side.person_id" in statement:
+            seen.append((statement, parameters))
+    sa_event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/followup").status_code == 200
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", keep)
+    plans = [" | ".join(row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                                     parameters))
+             for statement, parameters in seen if "acknowledged_at IS NULL" not in statement]  # not the banner's
+    events_met_at, rows = plans  # the rows carry their total (a subquery)
+    assert events_met_at.count("COVERING INDEX ix_connection_side_listed") == 1, events_met_at
+    assert rows.count("COVERING INDEX ix_connection_side_listed") == 2, rows
+    assert "ix_connection_side_person_id" not in events_met_at + rows
