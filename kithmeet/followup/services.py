@@ -112,8 +112,8 @@ def escape_like(text):
 
 def met_at_events(person_id):
     """The events where this person met someone still on their list, newest first, as rows of
-    (id, public_id, name): one query."""
-    return db.session.execute(_events_statement(), {"person_id": person_id}).all()
+    (id, public_id, name): one query, on the session's connection (Core rows: no ORM layer)."""
+    return db.session.connection().execute(_events_statement(), {"person_id": person_id}).all()
 
 
 @cache
