@@ -66,8 +66,8 @@ def _pending(person_id):
 
 def pending_count(person):
     """How many connections the person has not seen yet: one COUNT, for the banner on every page,
-    read from a partial index (models.ConnectionSide) on the session's connection (no ORM layer
-    for a number)."""
+    read from ix_connection_side_listed alone (models.ConnectionSide) on the session's connection
+    (no ORM layer for a number)."""
     return db.session.connection().execute(_statements()[1], {"person_id": person.id}).scalar_one()
 
 

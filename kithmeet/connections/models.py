@@ -1,7 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import (CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false as sa_false, text,
-                        true as sa_true)
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false as sa_false, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -42,15 +41,11 @@ class ConnectionSide(db.Model):
     __tablename__ = "connection_side"
     __table_args__ = (
         UniqueConstraint("connection_id", "person_id"),
-        # The banner on every page counts the person's unseen connections (consent.pending_count):
-        # from this index alone, not from each of their sides (30 times faster for 300 of them).
-        Index("ix_connection_side_unseen", "person_id",
-              sqlite_where=text("acknowledged_at IS NULL AND removed_at IS NULL"),
-              postgresql_where=text("acknowledged_at IS NULL AND removed_at IS NULL")),
-        # The follow-up list (its rows, their total, the events met at) picks a person's sides
-        # still on their list from this index alone, without reading each side's row: a third of
-        # the SQLite time for 300 of them.
-        Index("ix_connection_side_listed", "person_id", "removed_at", "status", "connection_id"),
+        # A person's sides still on their list, picked from this index alone without reading each
+        # side's row: by the follow-up list (its rows, their total, the events met at) and by the
+        # banner on every page counting the unseen ones (consent.pending_count). A third of the
+        # SQLite time for 300 of them; the banner's count 167 us to about 30.
+        Index("ix_connection_side_listed", "person_id", "removed_at", "status", "connection_id", "acknowledged_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

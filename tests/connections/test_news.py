@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from kithmeet.connections import consent, news
@@ -22,6 +21,7 @@ from kithmeet.people import services as people
 from kithmeet.ratelimit_storage import RateLimitCounter
 from kithmeet.sessions import WebSession
 
+from ..plans import plan, statements_run
 from ..postgres import BOTH_DATABASES
 
 URL = "/api/v1/news"
@@ -123,31 +123,18 @@ def test_a_check_is_one_statement_in_all(night, signed_in, count_queries):
 def test_the_check_finds_its_rows_by_index(night, app):
     _, ada, bo, _ = night
     connections.connect(bo, ada.badge_token)
-    token, seen = news.token_for(ada), []
-
-    def keep(_conn, _cursor, statement, parameters, *_):
-        seen.append((statement, parameters))
-    sa_event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    token = news.token_for(ada)
+    with statements_run() as seen:
         news.check(token)
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", keep)
     [(statement, parameters)] = seen
-    connection = db.session.connection()
+    found = plan(statement, parameters)
+    # By an index of the person's sides (all, or those still listed).
+    assert re.search("ix_connection_side_(person_id|listed)", found), found
     if db.engine.dialect.name == "sqlite":
-        plan = " | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
-                                                                          parameters))
-        # By an index of the person's sides (all, the unseen ones, or those still listed).
-        assert re.search("ix_connection_side_(person_id|unseen|listed)", plan), plan
         # Every table is searched by key or index; the only scan is of the window's own rows.
-        assert not re.search(r"SCAN (person|connection)", plan), plan
+        assert not re.search(r"SCAN (person|connection)", found), found
     else:
-        # The tables are tiny, so the planner would rightly read them whole; with that choice taken
-        # away it shows an index serves every table the statement reads.
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = " | ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-        assert re.search("ix_connection_side_(person_id|unseen|listed)", plan), plan
-        assert "Seq Scan" not in plan, plan
+        assert "Seq Scan" not in found, found
     db.session.rollback()
 
 

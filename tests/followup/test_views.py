@@ -17,6 +17,7 @@ from kithmeet.people import services as people
 from kithmeet.people.profile import Profile
 
 from ..pages import error_codes, field_error
+from ..plans import plan, statements_run
 from ..postgres import BOTH_DATABASES
 
 
@@ -394,28 +395,17 @@ def test_a_page_past_the_end_says_so_and_links_to_the_first(ada_met_bo, signed_i
 def test_the_list_reads_a_persons_listed_sides_from_their_index_alone(make_event, make_person, signed_in, app):
     """The rows, their total and the events met at pick the person's sides from
     ix_connection_side_listed (person, removed, status, connection), never each side's row."""
-    from sqlalchemy import event as sa_event
-
     event = make_event()
     ada = make_person("Ada", event=event)
     for name in ("Bo", "Cy"):
         connections.connect(make_person(name, event=event), ada.badge_token)
     client = signed_in(ada)
     client.get("/followup")
-    seen = []
-
-    def keep(_conn, _cursor, statement, parameters, *_):
-        if "connection_side.person_id" in statement:
-            seen.append((statement, parameters))
-    sa_event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    # The person's sides, but not the banner's count (its own index: connections/test_consent.py).
+    with statements_run(lambda sql: "connection_side.person_id" in sql and "acknowledged_at IS NULL" not in sql) as seen:
         assert client.get("/followup").status_code == 200
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", keep)
-    plans = [" | ".join(row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
-                                                                                     parameters))
-             for statement, parameters in seen if "acknowledged_at IS NULL" not in statement]  # not the banner's
-    events_met_at, rows = plans  # the rows carry their total (a subquery)
+    events_met_at, rows = (plan(statement, parameters) for statement, parameters in seen)  # the rows carry their total
     assert events_met_at.count("COVERING INDEX ix_connection_side_listed") == 1, events_met_at
     assert rows.count("COVERING INDEX ix_connection_side_listed") == 2, rows
     assert "ix_connection_side_person_id" not in events_met_at + rows
+    db.session.rollback()
