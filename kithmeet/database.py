@@ -180,7 +180,7 @@ SQLITE_QUEUE_SECONDS = 5  # under SQLite's busy timeout (10 s)
 # The kernel drops the lock of a worker that dies. Opened once per process: a lock is the open
 # file's, and a forked worker must not share its parent's.
 LOCK_POLL_SECONDS = 0.0005
-_lock_files = {}  # (pid, database path) -> open file
+_lock_file = (None, None, None)  # (pid, database path, open file): one database per process in use
 _held = threading.local()  # how deep this thread holds the file lock (_SQLITE_WRITES is re-entrant)
 
 
@@ -194,10 +194,15 @@ def _lock_across_workers():
     path = db.session.get_bind().url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         return False
-    key = (os.getpid(), path)
-    file = _lock_files.get(key)
-    if file is None:
-        file = _lock_files[key] = open(f"{path}-writes", "a+b")  # noqa: SIM115 - kept for the process
+    global _lock_file
+    pid, kept_path, file = _lock_file
+    if (pid, kept_path) != (os.getpid(), path):
+        # Another database (a test's own), or a forked worker: this thread holds _SQLITE_WRITES
+        # and no file lock, so no thread of this process holds the old file's.
+        if file is not None and pid == os.getpid():
+            file.close()
+        file = open(f"{path}-writes", "a+b")  # noqa: SIM115 - kept open for the process
+        _lock_file = (os.getpid(), path, file)
     deadline = time.monotonic() + SQLITE_QUEUE_SECONDS
     while True:
         try:
