@@ -20,7 +20,8 @@ keeping older releases' files, and a name missing there is passed to the app.
 
 A hash is worked out once per file and process, and again only when the file's mtime or size
 changes. A page's links ask for the file's name at most every NAME_RECHECK_SECONDS: a signed-in
-page links six files, and looking at each on every page was a twentieth of the scan page's time. Static files are the same for everyone: no session is read for them (sessions.py).
+page links six files, and looking at each on every page was a twentieth of the scan page's time.
+Static files are the same for everyone: no session is read for them (sessions.py).
 Compression is static_compression.py's, applied to the file behind either name.
 """
 import gzip

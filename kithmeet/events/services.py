@@ -277,10 +277,13 @@ def scan_place(person_id, target_id, at, now=None, *, statement=None, params=Non
     event, moment, row = _scan_row(person_id, target_id, at, now, statement, params)
     _refuse_excluded(event, row.removed, row.hidden)
     return ScanPlace(event, moment, bool(row.target_hidden), bool(row.target_checked_in),
-                     tuple(row[_SCAN_COLUMNS:]))
+                     tuple(row[_scan_columns():]))
 
 
-_SCAN_COLUMNS = 7  # the event, usable, since and the four EXISTS of scan_place_statement
+@cache
+def _scan_columns():
+    """How many columns scan_place_statement's own row has: a caller's come after them."""
+    return len(scan_place_statement().column_descriptions)
 
 
 @cache
