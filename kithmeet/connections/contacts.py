@@ -9,7 +9,7 @@ from sqlalchemy import Integer, and_, bindparam, inspect, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..people.models import ContactField
+from ..people.models import ContactField, Person
 from .models import ConnectionSide
 
 
@@ -53,11 +53,13 @@ def visible_to(viewer, people):
 
 
 def visible_contacts(viewer, person):
-    """The contact fields `viewer` may see of `person`: one query. A person loaded without their
-    contacts (the scan page) gets the rule and the fields it lets through in that one query,
-    rather than the rule's and then a lazy load of every field."""
+    """The contact fields `viewer` may see of `person`: one query. A person without their contacts
+    loaded (a people.BadgeOwner on the scan page, or a Person loaded without them) gets the rule and
+    the fields it lets through in that one query, rather than the rule's and then a lazy load of
+    every field."""
     if person is None:
         return []
-    if viewer is None or person.id == viewer.id or "contacts" not in inspect(person).unloaded:
+    if viewer is None or person.id == viewer.id or (
+            isinstance(person, Person) and "contacts" not in inspect(person).unloaded):
         return visible_to(viewer, [person])[person.id]
     return db.session.scalars(_statements()[1], {"viewer_id": viewer.id, "person_id": person.id}).all()

@@ -51,7 +51,7 @@ def typed_code():
 
 @bp.route("/B/<token>", methods=["GET", "POST"])
 def scan(token):
-    person = people.person_by_badge(token)
+    person = people.badge_owner(token)
     if token != person.badge_token:
         return redirect(url_for(".scan", token=person.badge_token))
     viewer = current_person()

@@ -67,19 +67,37 @@ def test_removing_a_contact_value_deletes_it(make_event, make_person):
     assert [c.kind for c in person.contacts] == ["phone"]
 
 
-def test_unknown_and_revoked_badges_are_told_apart(make_person):
+@pytest.mark.parametrize("lookup", [people.person_by_badge, people.badge_owner], ids=["person", "owner"])
+def test_unknown_and_revoked_badges_are_told_apart_by_either_lookup(make_person, lookup):
     person = make_person()
     old = person.badge_token
     people.replace_badge(person)
-    assert person.badge_token != old
-    assert people.person_by_badge(person.badge_token.lower()).id == person.id
+    assert lookup(person.badge_token.lower()).id == person.id
     with pytest.raises(NotFound) as revoked:
-        people.person_by_badge(old)
+        lookup(old)
     assert revoked.value.code == "revoked_badge"
-    for bad in ("ZZZZZZZZZZZ", "", "x" * 500, "<script>"):
+    for bad in ("ZZZZZZZZZZZ", "", "x" * 500, "<script>", "K7QM4XTR9P\x00"):
         with pytest.raises(NotFound) as unknown:
-            people.person_by_badge(bad)
+            lookup(bad)
         assert unknown.value.code == "unknown_badge"
+
+
+def test_a_badge_owner_is_what_the_person_row_holds_with_answers_in_profile_order(make_event):
+    """The scan page's read-only owner carries what the card, the claim offer and a connect read,
+    equal to the Person's: answers in the profile's order (an empty one is not kept)."""
+    event = make_event()
+    person = people.join_event(event, profile(name="Zoë 🌱", pronouns="she/her", headline="<b>Rust</b> & rain",
+                                              answers=(("Ask me about", "gardens"), ("I can help with", ""),
+                                                       ("I'm looking for", "مرحبا"))))
+    owner = people.badge_owner(person.badge_token)
+    assert (owner.id, owner.badge_token, owner.name, owner.pronouns, owner.headline, owner.share_on_connect,
+            owner.email, owner.claimed_at) == (person.id, person.badge_token, person.name, person.pronouns,
+                                               person.headline, person.share_on_connect, person.email,
+                                               person.claimed_at)
+    assert [(a.prompt, a.answer) for a in owner.answers] == [(a.prompt, a.answer) for a in person.answers]
+    assert [a.answer for a in owner.answers] == ["gardens", "مرحبا"]
+    bare = people.join_event(event, profile(name="Bo", answers=()))
+    assert people.badge_owner(bare.badge_token).answers == ()
 
 
 def test_a_new_signin_link_switches_the_old_one_off(make_person):
