@@ -200,8 +200,9 @@ def test_a_database_gone_mid_session_answers_503_wherever_it_is_met(make_person,
     unavailable_json(client.get("/api/v1/me"))
     unavailable_json(client.post("/api/v1/scans", json={"client_id": "c" * 32, "badge": bo.badge_token},
                                  headers={"X-CSRFToken": api_token}))
-    # A stranger has no session to read: the rate limiter's count fails (and lets it through),
-    # then the view's own query meets the database.
+    # A stranger has no session to read: the rate limiter counts them (in its file on SQLite; where
+    # its counts live in the database, the count fails and lets them through), then the view's own
+    # query meets the database.
     stranger = make_client()
     unavailable_page(stranger.get(f"/B/{bo.badge_token}"))
     unavailable_json(stranger.get(f"/B/{bo.badge_token}", headers=JSON))

@@ -794,18 +794,16 @@ def kiosk_handoff(page, base, seed):
     page.wait_for_url(base + "/kiosk/welcome")
 
 
-def _leave_kiosk(page):
+def _leave_kiosk(page, password=ORGANIZER_PASSWORD):
     page.get_by_role("link", name="Staff").click()
-    page.get_by_label("Organizer password").fill(ORGANIZER_PASSWORD)
+    page.get_by_label("Organizer password").fill(password)
     page.get_by_role("button", name="Close the kiosk").click()
 
 
 def kiosk_leave(page, base, seed):
     """With the error a wrong password shows."""
     _kiosk(page, base, seed)
-    page.get_by_role("link", name="Staff").click()
-    page.get_by_label("Organizer password").fill("not the password")
-    page.get_by_role("button", name="Close the kiosk").click()
+    _leave_kiosk(page, "not the password")
     expect(page.locator('[data-code="bad_password"]')).to_be_visible()
 
 
