@@ -72,6 +72,7 @@ def test_unknown_and_revoked_badges_are_told_apart_by_either_lookup(make_person,
     person = make_person()
     old = person.badge_token
     people.replace_badge(person)
+    assert person.badge_token != old
     assert lookup(person.badge_token.lower()).id == person.id
     with pytest.raises(NotFound) as revoked:
         lookup(old)
