@@ -193,6 +193,31 @@ def test_a_worker_killed_mid_queue_leaves_each_message_to_go_exactly_once(app, s
     assert delivered(smtp) == sorted(public_ids)
 
 
+def test_a_worker_killed_between_the_servers_yes_and_its_mark_sends_that_message_twice(app, smtp, monkeypatch):
+    """The one window at least once leaves (docs/decisions.md, Mail): the server took the message
+    and the worker died before marking it sent. Once the lease runs out the next worker sends that
+    message again: it alone twice, every other once."""
+    smtp.start()
+    public_ids = queue(3)
+    real_mark = worker._mark_sent
+
+    def dies_after_the_second_send(claimed, now):
+        if len(smtp.messages) == 2:
+            raise Killed()
+        return real_mark(claimed, now)
+    monkeypatch.setattr(worker, "_mark_sent", dies_after_the_second_send)
+    with pytest.raises(Killed):
+        worker.send_due(now=NOW)
+    db.session.rollback()
+    monkeypatch.setattr(worker, "_mark_sent", real_mark)
+    [second] = [public_id for public_id in delivered(smtp) if row(public_id).status != "sent"]  # taken, unmarked
+    assert [row(p).status for p in public_ids].count("sent") == 1
+    assert worker.send_due(now=NOW).sent == 1  # the third; the second's lease still holds
+    assert worker.send_due(now=NOW + worker.CLAIM_FOR + timedelta(seconds=1)).sent == 1  # the second, again
+    assert delivered(smtp) == sorted(public_ids + [second])
+    assert [row(p).status for p in public_ids] == ["sent"] * 3
+
+
 def test_a_worker_stopped_by_its_limit_leaves_the_rest_for_the_next(app, smtp):
     smtp.start()
     public_ids = queue(7)
