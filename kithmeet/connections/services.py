@@ -152,13 +152,13 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
     not_checked_in, event_closed, removed_from_series, hidden_from_event, not_at_event,
     scan_undone (409), client_id_taken (409, "refuse" only).
 
-    `owner`: the badge's owner (a Person, or the scan page's people.BadgeOwner), when the caller
-    looked the token up already, so it is not asked twice; used only while it still holds that badge.
+    `owner`: the badge's owner (people.badge_owner's, or a Person), when the caller looked the
+    token up already (the scan page), so it is not asked twice; used only while it still holds that badge.
     """
     if client_id_taken not in ("renew", "refuse"):
         raise ValueError(f"client_id_taken is 'renew' or 'refuse', not {client_id_taken!r}")
     held = owner is not None and owner.badge_token == badge_token
-    target = owner if held else people.person_by_badge(badge_token)
+    target = owner if held else people.badge_owner(badge_token)
     if target.id == scanner.id:
         raise DomainError("That's your own badge. Scan someone else's to connect.", "self_scan")
     talked_about, private_note = notes.clean(talked_about), notes.clean(private_note)

@@ -41,7 +41,7 @@ def typed_code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            person = people.person_by_badge(form.token)
+            person = people.badge_owner(form.token)
         except DomainError as error:
             form.code.errors.append(coded(error.code, error.message))
         else:

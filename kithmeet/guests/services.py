@@ -358,9 +358,9 @@ def request_claim_link(badge_token, *, client=None):
     (opening it claims the badge). None whatever happens, as email_signin.request_link: counted
     against the same per-address and per-client limits (`client`: ratelimits.requester()), so a
     badge cannot be used to flood its owner's inbox; a claimed badge, or one without an
-    address, sends nothing. Raises the NotFound of people.services.person_by_badge for an
+    address, sends nothing. Raises the NotFound of people.services.badge_owner for an
     unknown badge."""
-    person = people.person_by_badge(badge_token)
+    person = people.badge_owner(badge_token)
     if not claimable(person):
         return None
     return email_signin.request_link(person.email, client=client)

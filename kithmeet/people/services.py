@@ -9,7 +9,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import String, bindparam, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changelog, signals
@@ -190,19 +190,11 @@ def update_profile(person, profile, email_identity):
     return person
 
 
-@cache
-def _by_badge():
-    """person_by_badge's statement, asked on every scan: built once per process (on first use,
-    once every mapper is configured), not per call. The prompt answers come with it: the badge's
-    card shows them wherever a badge is looked up, and loading them lazily was a second query."""
-    return (select(Person).options(joinedload(Person.answers))
-            .where(Person.badge_token == bindparam("token", type_=String)))
-
-
 def person_by_badge(token):
-    """The badge's owner, or a NotFound that says whether the code was replaced or never existed."""
+    """The badge's owner as a Person, for a caller that goes on to change them; badge_owner for one
+    that only reads. The same NotFound."""
     token = normalize(token)
-    person = db.session.scalars(_by_badge(), {"token": token}).unique().first() if looks_valid(token) else None
+    person = db.session.scalar(select(Person).where(Person.badge_token == token)) if looks_valid(token) else None
     if person is not None:
         return person
     _not_found(token)
@@ -217,8 +209,8 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class BadgeOwner:
     """A badge's owner as a scan shows them and a connect needs them: read-only, and no ORM
-    object (person_by_badge's load of a Person with its answers cost four times the plain read
-    this is, on every scan page and every connect)."""
+    object (a Person with its answers joined cost four times the plain read this is, on every
+    scan page and every connect)."""
     id: int
     badge_token: str
     name: str
@@ -241,8 +233,9 @@ def _owner_by_badge():
 
 
 def badge_owner(token):
-    """person_by_badge's answer as a BadgeOwner: one statement on the session's connection,
-    read as plain rows (one for each prompt answer). The same NotFound."""
+    """The badge's owner as a BadgeOwner, or a NotFound that says whether the code was replaced or
+    never existed: one statement on the session's connection, read as plain rows (one for each
+    prompt answer)."""
     token = normalize(token)
     rows = db.session.connection().execute(_owner_by_badge(), {"token": token}).all() if looks_valid(token) else ()
     if not rows:
