@@ -75,7 +75,9 @@ def test_signing_in_with_two_factor_takes_a_code(client, organizer, two_factor, 
     done = client.submit(step, data={"code": clock.code(secret)})
     assert done.location == "/organizer/account"
     assert client.get("/organizer/").status_code == 200
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.organizer_id == organizer.id)).all()
+    # In the order written: without an ORDER BY, PostgreSQL may hand rows back in any order.
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.organizer_id == organizer.id)
+                                 .order_by(AuditEntry.id)).all()
     assert actions[-2:] == ["organizer.code_failed", "organizer.signed_in"]
 
 
