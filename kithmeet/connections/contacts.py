@@ -52,12 +52,13 @@ def visible_to(viewer, people):
             for person in people}
 
 
-def visible_contacts(viewer, person):
+def visible_contacts(viewer, person, connected=None):
     """The contact fields `viewer` may see of `person`: one query. A person without their contacts
     loaded (a people.BadgeOwner on the scan page, or a Person loaded without them) gets the rule and
     the fields it lets through in that one query, rather than the rule's and then a lazy load of
-    every field."""
-    if person is None:
+    every field. `connected=False`: the caller read that the two have no connection (the scan
+    page, for someone just met), so the rule lets nothing through: no query."""
+    if person is None or (connected is False and viewer is not None and person.id != viewer.id):
         return []
     if viewer is None or person.id == viewer.id or (
             isinstance(person, Person) and "contacts" not in inspect(person).unloaded):

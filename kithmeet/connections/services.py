@@ -11,7 +11,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import (Boolean, DateTime, Integer, String, Text, and_, bindparam, case, func, literal, or_, select,
-                        true, union_all, update)
+                        inspect, true, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
@@ -50,20 +50,21 @@ def where_to_connect(scanner, target, at=None):
 
     A block is not a refusal here: a blocked scanner is never told (consent.on_rescan).
     """
-    return _where_and_when(scanner, target, at)[:2]
+    event, existing, _ = _where_and_when(scanner, target, at)
+    return event, db.session.get(Connection, existing) if existing is not None else None
 
 
 @cache
 def _place_and_pair():
     """events.scan_place's statement with the pair's connection (or NULLs) joined on: one query
     where the scan page and every connect asked two. Built once per process."""
-    return events.scan_place_statement().add_columns(Connection).outerjoin(
+    return events.scan_place_statement().add_columns(Connection.id).outerjoin(
         Connection, and_(Connection.person_a_id == bindparam("a", type_=Integer),
                          Connection.person_b_id == bindparam("b", type_=Integer)))
 
 
 def _where_and_when(scanner, target, at, now=None):
-    """where_to_connect's (event, existing connection), and the moment the scan counts as there
+    """where_to_connect's (event, existing connection's id), and the moment the scan counts as there
     (events.event_for_scan: never before the scanner's check-in nor the event's opening, never
     after `now`)."""
     a, b = sorted((scanner.id, target.id))
@@ -179,7 +180,7 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
     a, b = sorted((scanner.id, target.id))
     words = bool(talked_about or private_note)  # none (the usual scan): nothing to merge, nor to measure
     if existing is not None and words:  # the rows below are written before the words: measure them first
-        notes.check_scan_fits(existing.id, event.id, scanner.id, talked_about, private_note)
+        notes.check_scan_fits(existing, event.id, scanner.id, talked_about, private_note)
     blocked = False
     # One short write transaction (on SQLite it holds the database's write lock from its first
     # write to its commit, while every other connect waits): everything above decided it, and each
@@ -217,7 +218,7 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
         if created:
             existing = None  # the one read went with an Undo
         elif existing is not None:
-            db.session.expire(existing, ["last_met_at"])
+            _expire_met_at(existing)
         # Each side starts with its person's sharing choice; only the scanner has seen it yet. A
         # side that is there already is only touched: a meeting touches both sides, so reconnect
         # today (followup/reconnect.py) starts from the longest untouched, and someone met
@@ -243,7 +244,14 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
         changelog.record("connection.made" if created else "connection.met_again", changelog.person(scanner),
                          connection=connection_id, event=event.id, blocked=blocked)
         recorded = Recorded(client_id, target.id, event.id, created, met_at, now, public_id)
-    return Connected(connection_id, created, repeat=False, scan=recorded, connection=existing)
+    return Connected(connection_id, created, repeat=False, scan=recorded)
+
+
+def _expire_met_at(connection_id):
+    """A connection the session holds has its latest meeting read again (the write moved it up)."""
+    held = db.session.identity_map.get(inspect(Connection).identity_key_from_primary_key((connection_id,)))
+    if held is not None:
+        db.session.expire(held, ["last_met_at"])
 
 
 @dataclass(frozen=True)

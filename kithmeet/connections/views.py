@@ -98,7 +98,7 @@ def scan(token):
         state=consent.state(connection, theirs) if listed else None,
         # Memory across events: every earlier encounter (event, date, its own line) above the form.
         encounters=services.encounters_of(connection) if listed else [], tonight=tonight,
-        contacts=contacts.visible_contacts(viewer, person),
+        contacts=contacts.visible_contacts(viewer, person, connected=connection is not None),
         # The connect's message (base.html's status box), only while it is true: see above.
         notice=DONE.get(request.args.get("done")) if listed and request.method == "GET" else None)
 

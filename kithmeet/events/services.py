@@ -256,10 +256,27 @@ def event_for_scan(person_id, at, now=None):
 
 
 @dataclass(frozen=True)
+class ScanEvent:
+    """The event where a scan counts, as scan_place reads it: the columns a scan and its page
+    use, read as a plain row (an Event loaded through the ORM cost more than the whole statement)."""
+    id: int
+    public_id: str
+    name: str
+    series_id: int
+    status: str
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def series(self):  # only when a refusal names the series: one query then
+        return db.session.get(Series, self.series_id)
+
+
+@dataclass(frozen=True)
 class ScanPlace:
     """Where a scan counts (event_for_scan's event and moment), and the scanned person's standing
     there: taken off it by its organizers (`target_hidden`), checked in there (`target_checked_in`)."""
-    event: Event
+    event: ScanEvent
     moment: datetime
     target_hidden: bool
     target_checked_in: bool
@@ -277,13 +294,12 @@ def scan_place(person_id, target_id, at, now=None, *, statement=None, params=Non
     event, moment, row = _scan_row(person_id, target_id, at, now, statement, params)
     _refuse_excluded(event, row.removed, row.hidden)
     return ScanPlace(event, moment, bool(row.target_hidden), bool(row.target_checked_in),
-                     tuple(row[_scan_columns():]))
+                     tuple(row[_SCAN_COLUMNS:]))
 
 
-@cache
-def _scan_columns():
-    """How many columns scan_place_statement's own row has: a caller's come after them."""
-    return len(scan_place_statement().column_descriptions)
+_EVENT_COLUMNS = ("id", "public_id", "name", "series_id", "status", "opened_at", "closed_at")
+# The statement's own columns: the event's, then usable, since and the four EXISTS; a caller's after them.
+_SCAN_COLUMNS = len(_EVENT_COLUMNS) + 6
 
 
 @cache
@@ -301,7 +317,7 @@ def scan_place_statement():
                   else_=0)
     theirs = aliased(CheckIn)  # the outer query's check-in is the scanner's
     return (
-        select(Event, counts.label("usable"), there_from.label("since"),
+        select(*(Event.__table__.c[name] for name in _EVENT_COLUMNS), counts.label("usable"), there_from.label("since"),
                select(SeriesRemoval.id).where(SeriesRemoval.series_id == Event.series_id,
                                               SeriesRemoval.person_id == person).exists().label("removed"),
                select(EventRemoval.id).where(EventRemoval.event_id == Event.id,
@@ -321,12 +337,13 @@ def _scan_row(person_id, target_id, at, now, statement=None, params=None):
     now = now or utcnow()
     at = min(at, now)
     grace = timedelta(days=current_app.config["SCAN_SYNC_GRACE_DAYS"])
-    row = db.session.execute(statement if statement is not None else scan_place_statement(),
+    row = db.session.connection().execute(statement if statement is not None else scan_place_statement(),
                              {**(params or {}), "at": at, "oldest_close": now - grace, "person_id": person_id,
                               "target_id": target_id}).first()
     if row is None:
         raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
-    event, usable, since = row[0], row.usable, row.since
+    event = ScanEvent(*row[:len(_EVENT_COLUMNS)])
+    usable, since = row.usable, row.since
     moment = max(at, since)
     if usable:
         return event, moment, row

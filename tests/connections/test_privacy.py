@@ -62,6 +62,14 @@ def test_contact_fields_hidden_until_connected_then_only_shared(trio, signed_in,
     assert "https://bo.example" in pages_of(signed_in(ada), connection)
 
 
+def test_a_caller_that_read_no_connection_gets_no_contacts_without_a_statement(trio, count_queries):
+    ada, bo, cy = trio
+    _ = ada.id, bo.id  # their rows read again after the fixture's commit, before counting
+    with count_queries() as asked:
+        assert contacts.visible_contacts(bo, ada, connected=False) == []
+    assert asked == []
+
+
 def test_only_the_two_sides_can_edit_a_connection(trio):
     ada, bo, cy = trio
     connection, _ = connections.connect(ada, bo.badge_token)

@@ -13,13 +13,14 @@ from kithmeet.connections import services as connections
 #   1. the session, 2. the viewer (auth.current_person), 3. the lookup limit's count,
 #   4. the badge's owner with their prompt answers (the card), 5. the viewer's event for a scan
 #   now, whether the viewer was removed from it, whether the owner was taken off it and is checked
-#   in there (events.scan_place: one query), with the pair's connection joined on,
-#   6. the contact rule, 7. the banner's count of unseen connections.
-SCAN_PAGE_STATEMENTS = 7
-# Once they are connected, also: both sides of the connection (consent.sides) and every encounter
-# with its event (services.encounters_of); the contact rule's statement reads the owner's contact
-# fields it lets through (contacts.visible_contacts).
-SCAN_PAGE_CONNECTED_STATEMENTS = 9
+#   in there (events.scan_place: one query), with the id of the pair's connection joined on,
+#   6. the banner's count of unseen connections. No contact rule's statement: with no connection
+#   between them it lets nothing through (contacts.visible_contacts, connected=False).
+SCAN_PAGE_STATEMENTS = 6
+# Once they are connected, also: the connection (by the id scan_place read), the contact fields
+# the rule lets through (contacts.visible_contacts), both sides of the connection (consent.sides)
+# and every encounter with its event (services.encounters_of).
+SCAN_PAGE_CONNECTED_STATEMENTS = 10
 # POST /B/<token>, a first connect:
 #   1-3 as above, 4. the badge's owner (once: the service is handed it), 5. whether the client id
 #   was recorded before, 6. where the scan counts (events.scan_place) with the pair's connection;
