@@ -36,7 +36,7 @@ def create_app(config=None, instance_path=None):
 
 
 def register_extensions(app):
-    from . import database, ratelimits, security, sessions, static_compression, static_files
+    from . import csrf_tokens, database, ratelimits, security, sessions, static_compression, static_files
     from .badges import answers as badge_answers
     from .extensions import csrf, db, limiter, migrate
 
@@ -49,6 +49,7 @@ def register_extensions(app):
     _drop_limiter_hooks(app, limiter)
     ratelimits.init_app(app)  # before CSRF: posts with bad tokens count against the limit too
     csrf.init_app(app)
+    csrf_tokens.init_app(app)  # each session's token signed once per process
     badge_answers.install(app)  # inside TrustedProxies (security): keyed by the scheme and host the app sees
     security.init_app(app)
     sessions.init_app(app)
