@@ -242,15 +242,16 @@ def open_event_or_none(person_id):
 
 
 def event_for_scan(person_id, at, now=None):
-    """(event, moment): the event where a scan the person made at `at` (naive UTC, the device's
-    clock) counts, and the moment it counts as. The event is one they checked in at that is open,
-    or that closed after the moment no more than SCAN_SYNC_GRACE_DAYS ago (a scan made offline
-    syncs late and still counts where it was made). The latest check-in made by `at` comes first,
-    so a scan from last week's event that syncs at this week's counts at last week's; a later
-    check-in still serves a device whose clock is a little behind. The moment is `at` within its
-    bounds: never later than now, never earlier than the check-in there nor the event's opening
-    (a clock behind the server's counts as that instant, so a claimed 1970 dates nothing). One
-    query. Raises DomainError not_checked_in or event_closed."""
+    """(event, moment): the event (a read-only ScanEvent) where a scan the person made at `at`
+    (naive UTC, the device's clock) counts, and the moment it counts as. The event is one they
+    checked in at that is open, or that closed after the moment no more than
+    SCAN_SYNC_GRACE_DAYS ago (a scan made offline syncs late and still counts where it was
+    made). The latest check-in made by `at` comes first, so a scan from last week's event that
+    syncs at this week's counts at last week's; a later check-in still serves a device whose
+    clock is a little behind. The moment is `at` within its bounds: never later than now, never
+    earlier than the check-in there nor the event's opening (a clock behind the server's counts
+    as that instant, so a claimed 1970 dates nothing). One query. Raises DomainError
+    not_checked_in or event_closed."""
     event, moment, _ = _scan_row(person_id, person_id, at, now)
     return event, moment
 
