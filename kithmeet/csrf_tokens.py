@@ -20,8 +20,9 @@ _PREFILLED = "_kithmeet_csrf_prefilled"  # g: the token in g came from here, not
 
 
 def init_app(app):
-    if app.config.get("WTF_CSRF_TIME_LIMIT") is not None or app.config.get("WTF_CSRF_FIELD_NAME", FIELD) != FIELD:
-        return  # a token that ages (or a field of another name): sign each as Flask-WTF does
+    if (app.config.get("WTF_CSRF_TIME_LIMIT") is not None
+            or app.config.get("WTF_CSRF_FIELD_NAME", FIELD) != FIELD):
+        return  # a token that ages (or a field of another name): signed on each page as Flask-WTF does
     kept = app.extensions["kithmeet_csrf_tokens"] = {}
 
     @app.before_request

@@ -295,12 +295,16 @@ def scan_place(person_id, target_id, at, now=None, *, statement=None, params=Non
     event, moment, row = _scan_row(person_id, target_id, at, now, statement, params)
     _refuse_excluded(event, row.removed, row.hidden)
     return ScanPlace(event, moment, bool(row.target_hidden), bool(row.target_checked_in),
-                     tuple(row[_SCAN_COLUMNS:]))
+                     tuple(row[_scan_columns():]))
 
 
-_EVENT_COLUMNS = ("id", "public_id", "name", "series_id", "status", "opened_at", "closed_at")
-# The statement's own columns: the event's, then usable, since and the four EXISTS; a caller's after them.
-_SCAN_COLUMNS = len(_EVENT_COLUMNS) + 6
+_EVENT_COLUMNS = ("id", "public_id", "name", "series_id", "status", "opened_at", "closed_at")  # ScanEvent's
+
+
+@cache
+def _scan_columns():
+    """How many columns scan_place_statement's own row has: a caller's come after them."""
+    return len(scan_place_statement().selected_columns)
 
 
 @cache
@@ -318,7 +322,8 @@ def scan_place_statement():
                   else_=0)
     theirs = aliased(CheckIn)  # the outer query's check-in is the scanner's
     return (
-        select(*(Event.__table__.c[name] for name in _EVENT_COLUMNS), counts.label("usable"), there_from.label("since"),
+        select(*(Event.__table__.c[name] for name in _EVENT_COLUMNS),
+               counts.label("usable"), there_from.label("since"),
                select(SeriesRemoval.id).where(SeriesRemoval.series_id == Event.series_id,
                                               SeriesRemoval.person_id == person).exists().label("removed"),
                select(EventRemoval.id).where(EventRemoval.event_id == Event.id,
