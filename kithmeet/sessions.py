@@ -17,9 +17,9 @@ import random
 import re
 import time
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_session.base import ServerSideSessionInterface
-from flask_session.redis import RedisSessionInterface
 from sqlalchemy import LargeBinary, String, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -117,19 +117,27 @@ class DatabaseSessionInterface(ServerSessions, ServerSideSessionInterface):
             purge_expired()
 
 
-class RedisInterface(ServerSessions, RedisSessionInterface):
-    def __init__(self, app, url):
-        import redis
+@cache
+def _redis_interface():
+    """The Redis store's interface class, made on first use: Flask-Session's Redis module needs
+    the redis package, an extra (`kithmeet[redis]`) that a site on its own database never
+    installs, so nothing imports it before a redis:// store is configured."""
+    import redis
+    from flask_session.redis import RedisSessionInterface
 
-        super().__init__(app, client=redis.Redis.from_url(url), key_prefix="kithmeet:session:",
-                         permanent=app.config["SESSION_PERMANENT"], sid_length=32,
-                         serialization_format="msgpack")
+    class RedisInterface(ServerSessions, RedisSessionInterface):
+        def __init__(self, app, url):
+            super().__init__(app, client=redis.Redis.from_url(url), key_prefix="kithmeet:session:",
+                             permanent=app.config["SESSION_PERMANENT"], sid_length=32,
+                             serialization_format="msgpack")
 
-    def _upsert_session(self, session_lifetime, session, store_id):
-        # XX: only if it still exists; NX: a new id never overwrites.
-        self.client.set(store_id, self.serializer.encode(session),
-                        ex=int(self.lifetime(self.app, session).total_seconds()),
-                        xx=session.stored, nx=not session.stored)
+        def _upsert_session(self, session_lifetime, session, store_id):
+            # XX: only if it still exists; NX: a new id never overwrites.
+            self.client.set(store_id, self.serializer.encode(session),
+                            ex=int(self.lifetime(self.app, session).total_seconds()),
+                            xx=session.stored, nx=not session.stored)
+
+    return RedisInterface
 
 
 def purge_expired():
@@ -164,7 +172,7 @@ def regenerate(session):
 def init_app(app):
     uri = app.config["SESSION_STORE_URI"]
     if uri.startswith(("redis://", "rediss://", "unix://")):
-        app.session_interface = RedisInterface(app, uri)
+        app.session_interface = _redis_interface()(app, uri)
     elif uri == "kithmeet+db://":
         app.session_interface = DatabaseSessionInterface(app)
     else:
