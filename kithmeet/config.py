@@ -70,7 +70,7 @@ class Defaults:
     # known one costs must not show in the response time.
     EMAIL_SIGNIN_MIN_SECONDS = 0.25
     # A scan made offline while its event was open still counts there when it syncs after the
-    # event closed, for this many days after closing (events.services.event_for_scan).
+    # event closed, for this many days after closing (events.scan_places.event_for_scan).
     SCAN_SYNC_GRACE_DAYS = 7
     # The reverse proxies whose X-Forwarded-For, -Proto and -Host are believed: addresses or
     # networks ("127.0.0.1", "10.0.0.0/8"), comma-separated in the environment; "*" believes any

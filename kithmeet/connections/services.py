@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased, joinedload
 from .. import changelog, signals
 from ..database import insert_if_absent_statement, transaction, utcnow
 from ..errors import DomainError
+from ..events import scan_places
 from ..events import services as events
 from ..events.models import Event
 from ..extensions import db
@@ -43,7 +44,7 @@ def connection_between(person_id, other_id):
 def where_to_connect(scanner, target, at=None):
     """(event, existing connection or None) for a scan of `target` by `scanner` made at `at`
     (None: now), checked without writing: the scanner's event at that time
-    (events.event_for_scan), which the series' organizers have not removed them from, and the
+    (scan_places.event_for_scan), which the series' organizers have not removed them from, and the
     target checked in there too, unless the two met before. Raises DomainError:
     not_checked_in, event_closed, removed_from_series, hidden_from_event, not_at_event (also for
     a target the organizers took off this event).
@@ -56,19 +57,19 @@ def where_to_connect(scanner, target, at=None):
 
 @cache
 def _place_and_pair():
-    """events.scan_place's statement with the pair's connection (or NULLs) joined on: one query
+    """scan_places.scan_place's statement with the pair's connection (or NULLs) joined on: one query
     where the scan page and every connect asked two. Built once per process."""
-    return events.scan_place_statement().add_columns(Connection.id).outerjoin(
+    return scan_places.scan_place_statement().add_columns(Connection.id).outerjoin(
         Connection, and_(Connection.person_a_id == bindparam("a", type_=Integer),
                          Connection.person_b_id == bindparam("b", type_=Integer)))
 
 
 def _where_and_when(scanner, target, at, now=None):
     """where_to_connect's (event, existing connection's id), and the moment the scan counts as there
-    (events.event_for_scan: never before the scanner's check-in nor the event's opening, never
+    (scan_places.event_for_scan: never before the scanner's check-in nor the event's opening, never
     after `now`)."""
     a, b = sorted((scanner.id, target.id))
-    place = events.scan_place(scanner.id, target.id, at or utcnow(), now, statement=_place_and_pair(),
+    place = scan_places.scan_place(scanner.id, target.id, at or utcnow(), now, statement=_place_and_pair(),
                               params={"a": a, "b": b})
     event, moment = place.event, place.moment
     if place.target_hidden:
@@ -137,7 +138,7 @@ def connect_scan(scanner, badge_token, *, talked_about="", private_note="", clie
 
     Returns a `Connected`. `scanned_at` is the device's time of the scan (naive UTC;
     None, or anything later than now, is now): a scan queued offline syncs late and counts at
-    the scanner's event of that time, even one closed since (events.event_for_scan); a time
+    the scanner's event of that time, even one closed since (scan_places.event_for_scan); a time
     before the scanner's check-in there (or its opening) counts as that instant. Everything
     is checked before anything is written, and the writes are one transaction: the connection,
     both sides (each side's `touched_at` moved up to the meeting), that event's encounter with

@@ -11,7 +11,7 @@ from kithmeet.connections import services as connections
 from kithmeet.connections.models import Connection, ConnectionSide, Encounter, Scan
 from kithmeet.database import utcnow
 from kithmeet.errors import DomainError
-from kithmeet.events import services as events
+from kithmeet.events import scan_places
 from kithmeet.events.models import CheckIn, Event
 from kithmeet.extensions import db
 from kithmeet.people import services as people
@@ -224,7 +224,7 @@ def test_event_for_scan_is_one_query(night, count_queries):
     _, week1, ada, _ = night
     ada_id, week1_id = ada.id, week1.id
     with count_queries() as statements:
-        assert events.event_for_scan(ada_id, utcnow() - timedelta(hours=1))[0].id == week1_id
+        assert scan_places.event_for_scan(ada_id, utcnow() - timedelta(hours=1))[0].id == week1_id
     assert len(statements) == 1
 
 
@@ -232,7 +232,7 @@ def test_not_checked_in_anywhere(make_event):
     loner = people.join_event(make_event(status="open"), Profile(name="Loner"))
     db.session.execute(CheckIn.__table__.delete().where(CheckIn.person_id == loner.id))
     db.session.commit()
-    assert refused(lambda: events.event_for_scan(loner.id, utcnow())).code == "not_checked_in"
+    assert refused(lambda: scan_places.event_for_scan(loner.id, utcnow())).code == "not_checked_in"
 
 
 # Exactly once.
