@@ -218,7 +218,7 @@ def test_the_page_s_csrf_meta_is_the_token_the_api_takes(night, signed_in, clien
 
 # POST /api/v1/scans through a signed-in session, a first scan (the rate limits off, as in these
 # tests; on, their count is one more): 1. the session, 2. the person, 3. the badge's owner,
-# 4. whether the client id was recorded before, 5. where the scan counts (events.scan_place) with
+# 4. whether the client id was recorded before, 5. where the scan counts (events.scan_places.scan_place) with
 # the pair's connection joined on; 6-10. the one write transaction (as on the scan page:
 # tests/connections/test_request_cost.py); then the answer, from what the write left
 # (connections.services.Recorded: the connection is named by it, not read; the commit keeps the

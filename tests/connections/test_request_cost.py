@@ -13,7 +13,7 @@ from kithmeet.connections import services as connections
 #   1. the session, 2. the viewer (auth.current_person), 3. the lookup limit's count,
 #   4. the badge's owner with their prompt answers (the card), 5. the viewer's event for a scan
 #   now, whether the viewer was removed from it, whether the owner was taken off it and is checked
-#   in there (events.scan_place: one query), with the id of the pair's connection joined on,
+#   in there (events.scan_places.scan_place: one query), with the id of the pair's connection joined on,
 #   6. the banner's count of unseen connections. No contact rule's statement: with no connection
 #   between them it lets nothing through (contacts.visible_contacts, connected=False).
 SCAN_PAGE_STATEMENTS = 6
@@ -23,7 +23,7 @@ SCAN_PAGE_STATEMENTS = 6
 SCAN_PAGE_CONNECTED_STATEMENTS = 10
 # POST /B/<token>, a first connect:
 #   1-3 as above, 4. the badge's owner (once: the service is handed it), 5. whether the client id
-#   was recorded before, 6. where the scan counts (events.scan_place) with the pair's connection;
+#   was recorded before, 6. where the scan counts (events.scan_places.scan_place) with the pair's connection;
 #   then the one write transaction, each statement built once (connections.services._writes):
 #   7. the scan, 8. the connection, 9. both sides (one statement), 10. the encounter, 11. the
 #   scan's result (words go in with the encounter it makes; words for an encounter from before
