@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, has_request_context, render_template, request, url_for
 
-from . import static_files
+from . import sessions, static_files
 from .people.device import owner_key
 
 bp = Blueprint("offline", __name__)
@@ -40,6 +40,12 @@ THEME_COLOR = "#0d6b63"  # --brand in static/css/app.css
 BACKGROUND_COLOR = "#f6f4ef"  # --paper
 ICONS = (("icons/icon-192.png", 192, "any"), ("icons/icon-512.png", 512, "any"),
          ("icons/maskable-192.png", 192, "maskable"), ("icons/maskable-512.png", 512, "maskable"))
+
+
+@bp.record_once
+def warming_is_read_only(state):
+    # A warm fetch set off before a sign-in on the page must not put its old cookie back.
+    sessions.background_requests(state.app, WARM_HEADER)
 
 
 @bp.app_context_processor

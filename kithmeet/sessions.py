@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timedelta
 from functools import cache
 
+from flask import request
 from flask_session.base import ServerSideSessionInterface
 from sqlalchemy import LargeBinary, String, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +33,7 @@ SAVED_KEY = "_saved"  # when the session was last written (epoch seconds)
 PURGE_CHANCE = 0.01
 SESSIONLESS = "kithmeet_sessionless"  # app.extensions key: {path: header} (skip_loading)
 SESSIONLESS_PATHS = "kithmeet_sessionless_paths"  # app.extensions key: [pattern] (skip_loading_paths)
+BACKGROUND = "kithmeet_background_headers"  # app.extensions key: {header} (background_requests)
 
 
 class WebSession(db.Model):
@@ -82,6 +84,8 @@ class ServerSessions:
         session.stored = False  # the new id is written as new; the old one is gone
 
     def save_session(self, app, session, response):
+        if any(request.headers.get(header) for header in app.extensions.get(BACKGROUND, ())):
+            return  # read only: the session and the browser's cookie stay as they are
         if session and time.time() - session.get(SAVED_KEY, 0) > REFRESH_AFTER:
             session[SAVED_KEY] = int(time.time())  # marks it modified: stored and cookie re-sent
         super().save_session(app, session, response)
@@ -160,6 +164,17 @@ def skip_loading_paths(app, pattern):
     whoever asks and never look at who it is (the QR images, badges/views.py), where reading
     the session would cost a statement per request for nothing."""
     app.extensions.setdefault(SESSIONLESS_PATHS, []).append(re.compile(pattern))
+
+
+def background_requests(app, header):
+    """Requests carrying `header` are made in the background, with the cookie the browser had
+    when they set off (the service worker's warming of a person's offline pages, offline.py):
+    they read the session but never write it, nor set or clear a cookie. Otherwise such a
+    request, still under way when the person signs in on the page, finds no one by its old
+    cookie, starts an anonymous session for its flashed message, and that session's cookie
+    replaces the new one: the person is signed out as they sign in. (The page that sent it
+    had drawn its forms, so the session already holds what its render would add.)"""
+    app.extensions.setdefault(BACKGROUND, set()).add(header)
 
 
 def regenerate(session):

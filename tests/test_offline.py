@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from sqlalchemy import func, select
+
 from kithmeet import create_app, static_files
 from kithmeet.extensions import db
 from kithmeet.offline import OWNER_HEADER, WARM_HEADER
+from kithmeet.people import services as people
 from kithmeet.people.device import owner_key
+from kithmeet.sessions import WebSession
 from kithmeet.security import CSP
 from kithmeet.static_files import FINGERPRINTED, STALE_HEADER, content_hash, split
 
@@ -237,6 +241,50 @@ def test_the_worker_s_fetch_ahead_leaves_a_flashed_message_for_the_next_page(mak
     shown = client.get("/followup").get_data(as_text=True)
     assert 'class="flashes"' in shown and "flash-success" in shown
     assert 'class="flashes"' not in client.get("/followup").get_data(as_text=True)  # shown once, as always
+
+
+def test_a_fetch_ahead_under_way_as_the_person_signs_in_leaves_the_new_cookie_alone(app, make_person, signed_in):
+    """The page asks the worker to warm /badge and /scan, and the person at once signs in (or
+    checks in) on it: the fetches still under way carry the old cookie, which the sign-in
+    ended. They must not answer with a cookie of their own, or the browser keeps theirs and
+    the person is signed out just as they signed in."""
+    person = make_person()
+    client = signed_in(person)
+    old = client.get_cookie("session").value
+    assert client.submit(f"/signin/{people.issue_signin_secret(person)}").status_code == 302  # a new id
+    new = client.get_cookie("session").value
+    with app.app_context():
+        rows = db.session.scalar(select(func.count()).select_from(WebSession))
+
+    def stale(headers):
+        late = app.test_client()
+        late.set_cookie("session", old)
+        return late.get("/scan", headers=headers)
+
+    warmed = stale({WARM_HEADER: "1"})
+    assert warmed.status_code == 302  # nobody by the old cookie: the worker keeps nothing
+    assert "Set-Cookie" not in warmed.headers
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebSession)) == rows
+    assert "Set-Cookie" in stale({}).headers  # what a page of the person's own would do (and may)
+    assert client.get_cookie("session").value == new and client.get("/badge").status_code == 200
+
+
+def test_a_fetch_ahead_writes_nothing_to_the_session_it_reads(app, make_person, signed_in):
+    client = signed_in(make_person())
+    client.get("/badge")  # the sign-in flash shown: the session as a page leaves it
+    cookie = client.get_cookie("session").value
+    with client.session_transaction() as session:
+        session.pop("csrf_token", None)  # a render would add it (and write the session)
+    with app.app_context():
+        before = db.session.execute(select(WebSession.id_hash, WebSession.data, WebSession.expires_at)).all()
+    for path in ("/badge", "/scan"):
+        response = client.get(path, headers={WARM_HEADER: "1"})
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers, path
+    with app.app_context():
+        assert db.session.execute(select(WebSession.id_hash, WebSession.data, WebSession.expires_at)).all() == before
+    assert client.get_cookie("session").value == cookie
+    assert "Set-Cookie" in client.get("/badge").headers  # a page read by the person writes it
 
 
 def test_the_offline_page_names_no_one(tmp_path):
