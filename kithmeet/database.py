@@ -180,7 +180,7 @@ SQLITE_QUEUE_SECONDS = 5  # under SQLite's busy timeout (10 s)
 # The kernel drops the lock of a worker that dies. Opened once per process: a lock is the open
 # file's, and a forked worker must not share its parent's.
 LOCK_POLL_SECONDS = 0.0005
-_lock_file = (None, None, None)  # (pid, database path, open file): one database per process in use
+_lock_file = (None, None, None)  # (pid, database path, descriptor): one database per process in use
 _held = threading.local()  # how deep this thread holds the file lock (_SQLITE_WRITES is re-entrant)
 
 
@@ -195,31 +195,33 @@ def _lock_across_workers():
     if not path or path == ":memory:" or path.startswith("file:"):
         return False
     global _lock_file
-    pid, kept_path, file = _lock_file
+    pid, kept_path, fd = _lock_file
     if (pid, kept_path) != (os.getpid(), path):
         # Another database (a test's own), or a forked worker: this thread holds _SQLITE_WRITES
         # and no file lock, so no thread of this process holds the old file's.
-        if file is not None and pid == os.getpid():
-            file.close()
-        file = open(f"{path}-writes", "a+b")  # noqa: SIM115 - kept open for the process
-        _lock_file = (os.getpid(), path, file)
+        if fd is not None and pid == os.getpid():
+            os.close(fd)
+        # A bare descriptor, kept open for the life of the process (a file object left open at
+        # exit is reported as a leak): never read or written, only locked.
+        fd = os.open(f"{path}-writes", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        _lock_file = (os.getpid(), path, fd)
     deadline = time.monotonic() + SQLITE_QUEUE_SECONDS
     while True:
         try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(LOCK_POLL_SECONDS)
-    _held.depth, _held.file = 1, file
+    _held.depth, _held.fd = 1, fd
     return True
 
 
 def _unlock_across_workers():
     _held.depth -= 1
     if _held.depth == 0:
-        fcntl.flock(_held.file.fileno(), fcntl.LOCK_UN)
+        fcntl.flock(_held.fd, fcntl.LOCK_UN)
 
 
 def _sqlite_writes(info):
