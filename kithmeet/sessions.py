@@ -84,7 +84,8 @@ class ServerSessions:
         session.stored = False  # the new id is written as new; the old one is gone
 
     def save_session(self, app, session, response):
-        if any(request.headers.get(header) for header in app.extensions.get(BACKGROUND, ())):
+        if request.method in ("GET", "HEAD") and any(
+                header in request.headers for header in app.extensions.get(BACKGROUND, ())):
             return  # read only: the session and the browser's cookie stay as they are
         if session and time.time() - session.get(SAVED_KEY, 0) > REFRESH_AFTER:
             session[SAVED_KEY] = int(time.time())  # marks it modified: stored and cookie re-sent
@@ -167,13 +168,14 @@ def skip_loading_paths(app, pattern):
 
 
 def background_requests(app, header):
-    """Requests carrying `header` are made in the background, with the cookie the browser had
-    when they set off (the service worker's warming of a person's offline pages, offline.py):
-    they read the session but never write it, nor set or clear a cookie. Otherwise such a
-    request, still under way when the person signs in on the page, finds no one by its old
-    cookie, starts an anonymous session for its flashed message, and that session's cookie
-    replaces the new one: the person is signed out as they sign in. (The page that sent it
-    had drawn its forms, so the session already holds what its render would add.)"""
+    """GET and HEAD requests carrying `header` are made in the background, with the cookie the
+    browser had when they set off (the service worker's warming of a person's offline pages,
+    offline.py): they read the session but never write it, nor set or clear a cookie. Otherwise
+    such a request, still under way when the person signs in on the page, finds no one by its
+    old cookie, starts an anonymous session for its flashed message, and that session's cookie
+    replaces the new one: the person is signed out as they sign in. (The page that sent it had
+    drawn its forms, so the session already holds what its render would add.) A state change
+    with the header is saved as any other: the header is no way to make one leave no trace."""
     app.extensions.setdefault(BACKGROUND, set()).add(header)
 
 

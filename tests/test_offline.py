@@ -287,6 +287,24 @@ def test_a_fetch_ahead_writes_nothing_to_the_session_it_reads(app, make_person, 
     assert "Set-Cookie" in client.get("/badge").headers  # a page read by the person writes it
 
 
+def test_a_state_change_with_the_fetch_ahead_s_header_is_saved_as_any_other(make_person, signed_in, make_client):
+    """Only GETs are fetched ahead: a sign-in or sign-out posted with the header still ends
+    the old session and gives the browser the new one."""
+    person = make_person()
+    client = signed_in(person)
+    old = client.get_cookie("session").value
+    token = client.csrf_token("/badge")
+    signed_out = client.post("/signout", data={"csrf_token": token}, headers={WARM_HEADER: "1"})
+    assert signed_out.status_code == 302 and "Set-Cookie" in signed_out.headers
+    assert client.get_cookie("session").value != old
+    assert client.get("/badge").status_code == 302  # signed out
+    again = make_client()
+    page = f"/signin/{people.issue_signin_secret(person)}"
+    signed_in_again = again.post(page, data={"csrf_token": again.csrf_token(page)}, headers={WARM_HEADER: "1"})
+    assert signed_in_again.status_code == 302 and "Set-Cookie" in signed_in_again.headers
+    assert again.get("/badge").status_code == 200
+
+
 def test_the_offline_page_names_no_one(tmp_path):
     """The worker precaches it without cookies; drawn for nobody it has no personal part."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'o.sqlite3'}",
