@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, current_app, g, has_request_context, render_template, request, url_for
+from flask import Blueprint, current_app, g, has_request_context, render_template, request, session, url_for
 
 from . import sessions, static_files
 from .people.device import owner_key
@@ -52,7 +52,7 @@ def warming_is_read_only(state):
 def offline_context():
     # The door kiosk is an organizer's tablet locked to its own pages: it installs no worker.
     context = {"offline_owner": owner_key, "installable": has_request_context() and request.blueprint != "kiosk"}
-    if has_request_context() and request.headers.get(WARM_HEADER) == "1":
+    if has_request_context() and WARM_HEADER in request.headers:
         # Overrides Flask's global for this render only: the flashes stay in the session.
         context["get_flashed_messages"] = no_flashed_messages
     return context
@@ -67,8 +67,14 @@ def name_the_owner(response):
     # Pages only, and only the person the page's render already looked up (every template
     # is given current_person): no query, and a static file never names its reader.
     person = g.get("current_person")
-    if person is not None and response.mimetype == "text/html":
-        response.headers[OWNER_HEADER] = owner_key(person)
+    if person is None or response.mimetype != "text/html":
+        return response
+    if WARM_HEADER in request.headers and session.modified:
+        # A fetch ahead whose render added to the session (a CSRF secret a sign-in on the page
+        # dropped a moment before) is not saved (sessions.background_requests): its forms'
+        # tokens would not hold, so the worker is not told to keep it. It asks again later.
+        return response
+    response.headers[OWNER_HEADER] = owner_key(person)
     return response
 
 

@@ -86,7 +86,12 @@ class ServerSessions:
     def save_session(self, app, session, response):
         if request.method in ("GET", "HEAD") and any(
                 header in request.headers for header in app.extensions.get(BACKGROUND, ())):
-            return  # read only: the session and the browser's cookie stay as they are
+            # Read only: the session and the browser's cookie stay as they are. The answer is for
+            # the one worker that asked, drawn for a session it does not save: no cache keeps it.
+            if session.accessed:
+                response.vary.add("Cookie")
+            response.headers["Cache-Control"] = "no-store"
+            return
         if session and time.time() - session.get(SAVED_KEY, 0) > REFRESH_AFTER:
             session[SAVED_KEY] = int(time.time())  # marks it modified: stored and cookie re-sent
         super().save_session(app, session, response)
@@ -173,8 +178,9 @@ def background_requests(app, header):
     offline.py): they read the session but never write it, nor set or clear a cookie. Otherwise
     such a request, still under way when the person signs in on the page, finds no one by its
     old cookie, starts an anonymous session for its flashed message, and that session's cookie
-    replaces the new one: the person is signed out as they sign in. (The page that sent it had
-    drawn its forms, so the session already holds what its render would add.) A state change
+    replaces the new one: the person is signed out as they sign in. What such a render adds to
+    the session (a CSRF secret, when a sign-in dropped it a moment before) is not kept either:
+    the caller must not keep a page whose session changed (offline.py does not). A state change
     with the header is saved as any other: the header is no way to make one leave no trace."""
     app.extensions.setdefault(BACKGROUND, set()).add(header)
 
