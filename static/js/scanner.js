@@ -63,8 +63,28 @@
     return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
   }
 
-  // Resolves to {status, body}; rejects only when the network failed (no answer at all).
-  function post(path, payload) {
+  // This page's token may be older than the session: a sign-in since, in another tab or on this
+  // page's copy kept for offline use, gave the session a new one. Ask who is signed in now, as
+  // the scan queue does: the same person (by owner key) means a token to send with; anyone
+  // else, or nobody, means none (this page's scans are not theirs to send).
+  function freshToken() {
+    var owner = document.querySelector('meta[name="kithmeet-owner"]');
+    return fetch("/api/v1/session", { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      return response.ok ? response.json() : {};
+    }).then(function (state) {
+      if (!state.csrf_token || !owner || state.owner !== owner.getAttribute("content")) return false;
+      var meta = document.querySelector('meta[name="csrf-token"]');
+      if (meta) meta.setAttribute("content", state.csrf_token);
+      var field = typedForm.querySelector("input[name=csrf_token]");
+      if (field) field.value = state.csrf_token;
+      return true;
+    }, function () { return false; });
+  }
+
+  // Resolves to {status, body}; rejects only when the network failed (no answer at all). A
+  // token refused as expired is renewed and the same body sent once more: its client id makes
+  // the server record it once, however often it arrives.
+  function post(path, payload, renewed) {
     return fetch(path, {
       method: "POST",
       credentials: "same-origin",
@@ -72,7 +92,9 @@
       body: JSON.stringify(payload || {})
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
-        return { status: response.status, body: body };
+        var answer = { status: response.status, body: body };
+        if (renewed || response.status !== 400 || !body.error || body.error.code !== "csrf") return answer;
+        return freshToken().then(function (fresh) { return fresh ? post(path, payload, true) : answer; });
       });
     });
   }

@@ -320,3 +320,71 @@ def test_the_scanner_works_from_a_keyboard_alone(live_server, seed, new_context)
     phone.keyboard.press("Enter")
     expect(outcome(phone)).to_have_attribute("data-state", "undone")
     expect(phone.locator("#scan-result")).to_be_focused()  # not lost with the button that went
+
+
+def _sign_out_every_other_device(page):
+    """What a tap on "Sign out every other device" in another tab does to this page: the session
+    gets a new id and a new CSRF token, and the token this page was drawn with no longer holds."""
+    status = page.evaluate("""() => fetch('/badge').then(r => r.text()).then(html => {
+        const token = new DOMParser().parseFromString(html, 'text/html')
+            .querySelector('meta[name="csrf-token"]').content;
+        return fetch('/badge/sign-out-everywhere', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+            body: 'csrf_token=' + encodeURIComponent(token)}).then(r => r.status);
+    })""")
+    assert status == 200  # followed to the badge page: still signed in here
+
+
+@pytest.mark.browser
+def test_a_scan_sent_with_a_token_older_than_the_session_is_sent_again_with_a_fresh_one(live_server, seed,
+                                                                                         new_context):
+    """The scanner was opened before a sign-in in another tab renewed the session: its token is
+    refused, the page asks who is signed in, and sends the same scan once more with the fresh
+    token. The scan connects, once."""
+    base = live_server.url
+    ada, ada_signin, _, bjorn_signin = seed_pair(seed)
+    phone = new_context(**PHONE).new_page()
+    sent = []
+    phone.on("request", lambda request: request.method == "POST" and request.url.endswith("/api/v1/scans")
+             and sent.append(request.post_data_json))
+    sign_in_as(phone, base, bjorn_signin)
+    phone.goto(base + "/scan")
+    stale = phone.locator('meta[name="csrf-token"]').get_attribute("content")
+    _sign_out_every_other_device(phone)
+
+    phone.get_by_label("Badge code", exact=True).fill(ada)
+    phone.get_by_role("button", name="Connect").click()
+    expect(outcome(phone)).to_have_attribute("data-state", "connected")
+    assert len(sent) == 2 and sent[0]["client_id"] == sent[1]["client_id"]  # refused once, then sent again
+    assert phone.locator('meta[name="csrf-token"]').get_attribute("content") != stale
+    phone.get_by_label("What did you talk about?").fill(TALKED_ABOUT)  # the renewed token holds for what follows
+    phone.get_by_role("button", name="Add").click()
+    expect(outcome(phone)).to_have_attribute("data-state", "talked-about-added")
+
+    ada_phone = new_context(**PHONE).new_page()
+    sign_in_as(ada_phone, base, ada_signin)
+    assert followup_names(ada_phone, base) == ["Björn Løvås"]
+
+
+@pytest.mark.browser
+def test_a_scanner_left_open_is_not_sent_for_whoever_signed_in_since(live_server, seed, new_context):
+    """Björn's scanner stays open while Ada signs in on the same phone: a scan typed into his
+    page is refused (its token is his session's), and is not sent again as Ada's."""
+    base = live_server.url
+    ada, ada_signin, _, bjorn_signin = seed_pair(seed)
+    _, code = seed.event()
+    chen, _ = seed.person(code, "Chen Wei")
+    context = new_context(**PHONE)
+    phone = context.new_page()
+    sent = []
+    phone.on("request", lambda request: request.method == "POST" and request.url.endswith("/api/v1/scans")
+             and sent.append(request.post_data_json))
+    sign_in_as(phone, base, bjorn_signin)
+    phone.goto(base + "/scan")
+    sign_in_as(context.new_page(), base, ada_signin)  # another tab, same phone
+
+    phone.get_by_label("Badge code", exact=True).fill(chen)
+    phone.get_by_role("button", name="Connect").click()
+    expect(phone.locator("#code-error")).to_have_attribute("data-code", "csrf")  # beside the typed code
+    assert len(sent) == 1
+    assert followup_names(phone, base) == []  # Ada's list: nobody scanned as her
