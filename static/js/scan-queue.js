@@ -281,6 +281,7 @@
     pending: pending,
     refused: refused,
     dismissRefused: dismissRefused,
-    flush: flush
+    flush: flush,
+    session: session
   };
 })(self);

@@ -64,15 +64,14 @@
   }
 
   // This page's token may be older than the session: a sign-in since, in another tab or on this
-  // page's copy kept for offline use, gave the session a new one. Ask who is signed in now, as
-  // the scan queue does: the same person (by owner key) means a token to send with; anyone
-  // else, or nobody, means none (this page's scans are not theirs to send).
+  // page's copy kept for offline use, gave the session a new one. Ask the scan queue who is
+  // signed in now: the same person (by owner key) means a token to send with; anyone else, or
+  // nobody, means none (this page's scans are not theirs to send).
   function freshToken() {
     var owner = document.querySelector('meta[name="kithmeet-owner"]');
-    return fetch("/api/v1/session", { credentials: "same-origin", cache: "no-store" }).then(function (response) {
-      return response.ok ? response.json() : {};
-    }).then(function (state) {
-      if (!state.csrf_token || !owner || state.owner !== owner.getAttribute("content")) return false;
+    if (!queue() || !owner) return Promise.resolve(false);
+    return queue().session().then(function (state) {
+      if (!state.csrf_token || state.owner !== owner.getAttribute("content")) return false;
       var meta = document.querySelector('meta[name="csrf-token"]');
       if (meta) meta.setAttribute("content", state.csrf_token);
       var field = typedForm.querySelector("input[name=csrf_token]");
