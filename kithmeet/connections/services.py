@@ -70,7 +70,7 @@ def _where_and_when(scanner, target, at, now=None):
     after `now`)."""
     a, b = sorted((scanner.id, target.id))
     place = scan_places.scan_place(scanner.id, target.id, at or utcnow(), now, statement=_place_and_pair(),
-                              params={"a": a, "b": b})
+                                   params={"a": a, "b": b})
     event, moment = place.event, place.moment
     if place.target_hidden:
         # Taken off this event by its organizers: to the scanner they are simply not here.

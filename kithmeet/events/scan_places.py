@@ -121,8 +121,8 @@ def _scan_row(person_id, target_id, at, now, statement=None, params=None):
     at = min(at, now)
     grace = timedelta(days=current_app.config["SCAN_SYNC_GRACE_DAYS"])
     row = db.session.connection().execute(statement if statement is not None else scan_place_statement(),
-                             {**(params or {}), "at": at, "oldest_close": now - grace, "person_id": person_id,
-                              "target_id": target_id}).first()
+                                          {**(params or {}), "at": at, "oldest_close": now - grace,
+                                           "person_id": person_id, "target_id": target_id}).first()
     if row is None:
         raise DomainError("Check in at an event first: scan the join QR at the door.", "not_checked_in")
     event = ScanEvent(*row[:len(_EVENT_COLUMNS)])
