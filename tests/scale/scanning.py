@@ -2,6 +2,7 @@
 through the services before the server starts, each signed in over HTTP with a personal sign-in
 link, scanning through POST /api/v1/scans as the in-page scanner's queue does; and the rules
 the rows must keep, whatever happened to the requests, checked in SQL."""
+import http.client
 import json
 import time
 import urllib.error
@@ -59,16 +60,20 @@ class Attendee:
 
     def scan(self, badge, client_id):
         """(status, error code or None, seconds taken). A connection that breaks or times out
-        (a killed worker, a database that stopped answering) raises OSError."""
+        (a killed worker, a database that stopped answering) raises OSError, as does an answer
+        cut off part way (a worker killed while writing it: http.client's own errors)."""
         request = urllib.request.Request(
             f"{self.base}/api/v1/scans", json.dumps({"client_id": client_id, "badge": badge}).encode(),
             headers={"Content-Type": "application/json", "X-CSRFToken": self.api_token}, method="POST")
         started = time.monotonic()
         try:
-            with self.browser.opener.open(request, timeout=TIMEOUT) as response:
-                status, body = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, body = error.code, error.read()
+            try:
+                with self.browser.opener.open(request, timeout=TIMEOUT) as response:
+                    status, body = response.status, response.read()
+            except urllib.error.HTTPError as error:
+                status, body = error.code, error.read()
+        except http.client.HTTPException as error:  # IncompleteRead, BadStatusLine: no whole answer
+            raise ConnectionError(f"answer cut off: {error!r}") from error
         code = None
         if status >= 300:
             try:

@@ -41,9 +41,18 @@ class Phones:
         self.attendees, self.tag, self.seed, self.pause = attendees, tag, seed, pause
         self.answers, self.sent, self.lock = [], {}, threading.Lock()
         self.over, self.stop = threading.Event(), threading.Event()
+        self.died = []  # a phone that stopped on an error of its own would leave scans unsent
         self.threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(len(attendees))]
 
     def _run(self, n):
+        try:
+            self._send(n)
+        except BaseException as error:
+            with self.lock:
+                self.died.append((n, error))
+            raise
+
+    def _send(self, n):
         me, rng, unconfirmed, made = self.attendees[n], random.Random(self.seed * 1000 + n), [], 0
         others = [a for a in self.attendees if a is not me]
         while not self.stop.is_set():
@@ -78,6 +87,7 @@ class Phones:
         for thread in self.threads:
             thread.join(WAIT * 2)
         assert not any(thread.is_alive() for thread in self.threads), "a phone never finished"
+        assert not self.died, f"phones stopped on an error: {self.died}"
 
     def wait_until(self, enough, what):
         """Wait (at most WAIT) until enough(answers) is true."""
