@@ -82,12 +82,20 @@ class Result:
     p50_ms: float
     p99_ms: float
     bare_rps: float
+    cpu_us: float = 0.0  # the workers' CPU time per request, this page's and the bare route's
+    bare_cpu_us: float = 0.0
     problems: list = field(default_factory=list)
     note: str = ""
 
     @property
     def ratio(self):
         return self.rps / self.bare_rps if self.bare_rps else 0.0
+
+    @property
+    def cpu_ratio(self):
+        """The bare route's CPU time per request over this page's: what the ratio would be if the
+        workers had the machine's cores to themselves."""
+        return self.bare_cpu_us / self.cpu_us if self.cpu_us else 0.0
 
     @property
     def met(self):
@@ -304,7 +312,13 @@ class Bench:
         return None
 
     def wrk(self, page, rows, seconds):
-        return run_wrk(page, rows, seconds, self.tmp, self.port, self.gunicorn.settle)
+        """wrk's numbers, and `cpu_us`: the workers' CPU time per finished request (requests still
+        in flight when wrk stops are a few dozen among thousands). Another process on the machine
+        takes time from the workers but little CPU per request: this is the steadier measure."""
+        used = self.gunicorn.worker_cpu()
+        values = run_wrk(page, rows, seconds, self.tmp, self.port, self.gunicorn.settle)
+        values["cpu_us"] = (self.gunicorn.worker_cpu() - used) * 1e6 / max(values["requests"], 1)
+        return values
 
     def run(self, pages):
         bare = Page("bare", "bare route")
@@ -322,7 +336,8 @@ class Bench:
             # machine's speed drifts within the minute and one bare run alone moved ratios by a third.
             base_after = self.wrk(bare, [("GET", "/__bare")], self.seconds)
             result = Result(self.database, page, measured["rps"], measured["p50_us"] / 1000,
-                            measured["p99_us"] / 1000, (base["rps"] + base_after["rps"]) / 2)
+                            measured["p99_us"] / 1000, (base["rps"] + base_after["rps"]) / 2,
+                            measured["cpu_us"], (base["cpu_us"] + base_after["cpu_us"]) / 2)
             if problem:
                 result.problems.append(problem)
             for key, label in (("non_2xx_3xx", "non-2xx/3xx"), ("unexpected", f"not {page.expected}"),

@@ -13,7 +13,8 @@ from load_wrk import CONNECTIONS, THREADS, WRK
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
-COLUMNS = ("database", "page", "req/s", "p50 ms", "p99 ms", "bare req/s", "ratio", "goal", "met?")
+COLUMNS = ("database", "page", "req/s", "p50 ms", "p99 ms", "bare req/s", "ratio", "goal", "met?",
+           "CPU us/req", "bare CPU us/req", "CPU ratio")
 
 
 def _goal(page):
@@ -29,7 +30,8 @@ def _number(value):
 def _cells(r):
     ratio = f"{r.ratio:.3f}" if r.ratio >= 0.001 or not r.ratio else f"{r.ratio:.4f}"
     return (r.database, r.page.label, _number(r.rps), f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", _number(r.bare_rps),
-            ratio, _goal(r.page), r.met or "-")
+            ratio, _goal(r.page), r.met or "-", _number(r.cpu_us), _number(r.bare_cpu_us),
+            f"{r.cpu_ratio:.3f}" if r.cpu_ratio >= 0.001 or not r.cpu_ratio else f"{r.cpu_ratio:.4f}")
 
 
 def row_text(r):
@@ -128,6 +130,12 @@ def report(results, seeding, size, seconds, app_root, args):
         "connect, a p99 latency). A row marked with errors had answers other than the expected status",
         "(200; 302 for the connect, which redirects back to the scan page; 201 for an API scan) or",
         "socket errors: its numbers do not count.",
+        "",
+        "The last three columns are the gunicorn workers' CPU time (user and system, from /proc) per",
+        "finished request, the page's and the bare route's, and the bare route's over the page's. They",
+        "are not the goal; they say how much of a ratio is the page's own cost and how much the",
+        "machine's: on a machine busy with other work the requests per second fall, the CPU time per",
+        "request much less.",
         "",
         "## Set-up",
         "",

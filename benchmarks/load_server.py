@@ -141,15 +141,15 @@ class Gunicorn:
         slow PDF goes on rendering) must not slow the next run. Idle: the workers used under
         three hundredths of a second of CPU in a quarter of a second."""
         deadline = time.monotonic() + within
-        used = self._worker_cpu()
+        used = self.worker_cpu()
         while time.monotonic() < deadline:
             time.sleep(0.25)
-            now = self._worker_cpu()
+            now = self.worker_cpu()
             if now - used < 0.03:
                 return
             used = now
 
-    def _worker_cpu(self):
+    def worker_cpu(self):
         """CPU seconds the gunicorn workers have used (Linux: /proc)."""
         pid = self.process.pid
         try:
