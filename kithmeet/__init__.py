@@ -36,7 +36,7 @@ def create_app(config=None, instance_path=None):
 
 
 def register_extensions(app):
-    from . import csrf_tokens, database, ratelimits, security, sessions, static_compression, static_files
+    from . import csrf_tokens, database, link_cache, ratelimits, security, sessions, static_compression, static_files
     from .badges import answers as badge_answers
     from .extensions import csrf, db, limiter, migrate
 
@@ -55,6 +55,7 @@ def register_extensions(app):
     sessions.init_app(app)
     static_compression.init_app(app)  # gzip for static js, css, wasm, svg: compressed once per process
     static_files.init_app(app)  # fingerprinted static URLs, cached for a year (after compression: it wraps it)
+    link_cache.init_app(app)  # templates' url_for: each link built once a few seconds
 
     from . import auth, changelog
     from .mail import models as _mail_models  # noqa: F401  (tables the migrations know)
