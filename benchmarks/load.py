@@ -64,6 +64,8 @@ class Page:
 PAGES = [
     Page("badge-svg", "badge QR .svg", 0.8),
     Page("badge-png", "badge QR .png", 0.8),
+    # No goal: what a signed-in request costs kithmeet before any page's own work (load_server.py).
+    Page("floor", "signed-in floor (no page)"),
     Page("scan-page", "scan page GET /B/<T>", 0.3),
     Page("connect", "connect POST /B/<T>", 0.15, p99_goal_ms=50, expected=302),
     Page("followup", "follow-up list, first page", 0.1),
@@ -275,6 +277,8 @@ class Bench:
                 target = rng.choice([pid for pid in site.tonight_ids[:50] if pid != scanner])
                 rows.append(("GET", f"/B/{site.badges[target]}", cookie))
             return rows
+        if page.key == "floor":
+            return [("GET", "/__floor", cookie) for cookie, _ in self.scanners.values()]
         if page.key == "connect":
             return [("POST", f"/B/{site.badges[target]}", self.scanners[scanner][0], "",
                      "application/x-www-form-urlencoded",
@@ -302,7 +306,7 @@ class Bench:
         headers = {k: v for k, v in (("Cookie", cookie), ("Authorization", authorization),
                                      ("Content-Type", content_type)) if v}
         status, response_headers, text = Browser(self.port).send(method, path, body=body or None, headers=headers)
-        markers = {"scan-page": 'name="client_id"', "followup": "/followup/", "dashboard": "{",
+        markers = {"floor": "ok", "scan-page": 'name="client_id"', "followup": "/followup/", "dashboard": "{",
                    "badge-sheet": "%PDF", "badge-svg": "<svg", "api-scan": '"scan"'}
         marker = markers.get(page.key)
         if status != page.expected or (marker and marker not in text):

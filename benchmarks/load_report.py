@@ -156,7 +156,9 @@ def report(results, seeding, size, seconds, app_root, args):
             "The bare route (`/__bare`, a plain Flask app of one route served by the same workers beside "
             "kithmeet, so none of kithmeet's request hooks run for it) is measured right before and right after "
             "each page; the bare column is the mean of the two.",
-            "Pages: badge QRs of tonight's attendees' tokens in turn; the scan page of tonight's attendees "
+            "Pages: badge QRs of tonight's attendees' tokens in turn; the signed-in floor, a route of "
+            "kithmeet's app that only finds the signed-in person (every request hook and the session read, "
+            "no page: benchmarks/load_server.py), from the attendees' sessions; the scan page of tonight's attendees "
             "from the sessions of attendees signed in through their sign-in links; connects, each a new pair "
             "of tonight's attendees, with the CSRF token and form the scan page gives (the flash each leaves "
             "is never shown: wrk follows no redirect); the follow-up list's first page of the person with "

@@ -26,10 +26,18 @@ import os
 from flask import Flask
 
 from kithmeet import create_app
+from kithmeet.auth import current_person
 
 kithmeet = create_app(json.loads(os.environ["KITHMEET_BENCH_SETTINGS"]),
                       instance_path=os.environ["KITHMEET_BENCH_INSTANCE"])
 bare = Flask("bare")
+
+
+@kithmeet.get("/__floor")
+def floor_route():
+    """kithmeet's floor: every request hook, the session read and the signed-in person found,
+    and no page: what any signed-in page costs before it does anything of its own."""
+    return "ok" if current_person() is not None else "nobody"
 
 
 @bare.get("/__bare")

@@ -65,7 +65,7 @@ def test_the_load_benchmark_serves_every_page_and_reports_its_ratio():
     rows = re.findall(r"^sqlite\s+(.+?)\s{2,}([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+(\d+\.\d+)\s", table,
                       re.MULTILINE)
     assert [label for label, *_ in rows] == [
-        "badge QR .svg", "badge QR .png", "scan page GET /B/<T>", "connect POST /B/<T>",
+        "badge QR .svg", "badge QR .png", "signed-in floor (no page)", "scan page GET /B/<T>", "connect POST /B/<T>",
         "follow-up list, first page", "live dashboard refresh", "badge sheet PDF (2 connections)",
         "POST /api/v1/scans"]
     for label, rps, bare, ratio in rows:  # a second on a busy machine may finish no slow PDF: 0 is a ratio too
