@@ -29,14 +29,15 @@ def clock(monkeypatch):
     return now
 
 
-def test_a_page_links_what_url_for_gives_and_builds_each_link_once(app, builds, clock):
+def test_a_page_links_what_url_for_gives_and_builds_the_same_for_everyone_once(app, builds, clock):
     with app.test_request_context("/"):
         expected = " ".join([url_for("static", filename="css/app.css"), url_for("home.index"),
                              url_for("connections.scan", token="ABCD2345")])
         builds.clear()
         pages = [render_template_string(PAGE) for _ in range(3)]
     assert pages == [expected] * 3
-    assert sorted(builds) == ["connections.scan", "home.index", "static"]  # the first page's, none after
+    # The static file and the page without values on the first page only; a link with values each time.
+    assert sorted(builds) == ["connections.scan"] * 3 + ["home.index", "static"]
 
 
 def test_links_are_built_again_once_the_recheck_interval_passed(app, builds, clock, tmp_path):
@@ -63,16 +64,22 @@ def test_each_script_root_keeps_its_own_links(app, clock):
         assert render_template_string(page) == url_for("home.index") == "/meet/"
 
 
-@pytest.mark.parametrize("call, expected", [
-    ("url_for('home.index', _anchor='join')", "/#join"),
-    ("url_for('home.index', _external=True)", "http://localhost/"),
-    ("url_for('followup.index', page=2)", "/followup?page=2"),  # not a string: built each time
-    ("url_for('.scan', token='ABCD2345')", "/B/ABCD2345"),  # relative to the page's blueprint
+@pytest.mark.parametrize("endpoint, values", [
+    ("home.index", {"_anchor": "join"}),
+    ("home.index", {"_external": True}),
+    ("followup.index", {"page": 2}),
+    ("followup.index", {"q": "Ada"}),  # a search's words are never kept
+    ("static", {"filename": "js/app.js", "v": "2"}),
+    (".scan", {"token": "ABCD2345"}),  # relative to the page's blueprint
+    (".review", {}),
 ])
-def test_what_the_cache_cannot_key_is_flasks_url_for(app, builds, clock, call, expected):
+def test_what_the_cache_cannot_key_is_flasks_url_for(app, builds, clock, endpoint, values):
     with app.test_request_context("/B/ABCD2345"):
-        answers = [render_template_string("{{ " + call + " }}") for _ in range(2)]
-    assert answers == [expected, expected]
+        flasks = url_for(endpoint, **values)
+        builds.clear()
+        answers = [render_template_string("{{ url_for(endpoint, **values) }}", endpoint=endpoint, values=values)
+                   for _ in range(2)]
+    assert answers == [flasks, flasks]
     assert len(builds) == 2  # each built anew
 
 
