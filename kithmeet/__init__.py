@@ -55,7 +55,7 @@ def register_extensions(app):
     sessions.init_app(app)
     static_compression.init_app(app)  # gzip for static js, css, wasm, svg: compressed once per process
     static_files.init_app(app)  # fingerprinted static URLs, cached for a year (after compression: it wraps it)
-    link_cache.init_app(app)  # templates' url_for: each link built once a few seconds
+    link_cache.init_app(app)  # templates' url_for: links the same for everyone built once every few seconds
 
     from . import auth, changelog
     from .mail import models as _mail_models  # noqa: F401  (tables the migrations know)
