@@ -10,9 +10,11 @@ intervals in all, where it was one). Everything else is Flask's url_for as it is
 other values (a search's words, a page's path, a person's id: nothing of anyone's is kept in
 the process after their page), outside a request (a mail rendered by the worker, whose links
 need the site's host), a blueprint-relative endpoint (".scan" depends on the page), and Flask's
-own options (`_external`, `_anchor`, ...). A link whose building raises is not kept.
+own options (`_external`, `_anchor`, ...). A link whose building raises is not kept, and none is
+kept in an app whose URL defaults could read the request (`_same_for_everyone`).
 """
-from flask import has_request_context, request
+from flask import has_request_context
+from flask.globals import request_ctx
 
 from . import static_files
 
@@ -22,13 +24,18 @@ MAX_KEPT = 1024  # the app's endpoints and static files are far fewer: bounded a
 def init_app(app):
     build = app.url_for
     kept = {}  # (endpoint, script root, static file name or None) -> (built at, path)
+    keeping = []  # [whether links can be kept at all], decided at the first link, once the app is set up
 
     def linked(endpoint, **values):
         if values and (endpoint != "static" or len(values) != 1 or type(values.get("filename")) is not str):
             return build(endpoint, **values)
-        if endpoint[0] == "." or not has_request_context():
+        if endpoint.startswith(".") or not has_request_context() or request_ctx.url_adapter is None:
+            return build(endpoint, **values)  # the page's blueprint decides; no request; a host refused
+        if not keeping:
+            keeping.append(_same_for_everyone(app))
+        if not keeping[0]:
             return build(endpoint, **values)
-        key = (endpoint, request.script_root, values.get("filename"))
+        key = (endpoint, request_ctx.request.script_root, values.get("filename"))
         now = static_files._clock()  # static_files' clock: the tests move one clock for both
         found = kept.get(key)
         if found is not None and now - found[0] < static_files.NAME_RECHECK_SECONDS:
@@ -40,3 +47,13 @@ def init_app(app):
         return path
 
     app.jinja_env.globals["url_for"] = linked
+
+
+def _same_for_everyone(app):
+    """Whether a link depends only on its endpoint and values: no URL defaults but static_files'
+    (a file's hashed name) and no handler that builds links Flask cannot. A URL default added
+    later that reads the request (a language, an event) would otherwise be kept for everyone."""
+    defaults = [function for functions in app.url_default_functions.values() for function in functions]
+    return not app.url_build_error_handlers and all(
+        function.__module__ == static_files.__name__ and function.__name__ == "fingerprint_static_urls"
+        for function in defaults)

@@ -87,3 +87,14 @@ def test_outside_a_request_links_are_flasks_own(app, clock):
     app.config["SERVER_NAME"] = "meet.example.org"
     with app.app_context():  # as a mail's template calls it: through the templates' url_for
         assert app.jinja_env.globals["url_for"]("home.index") == "http://meet.example.org/"
+
+
+def test_no_link_is_kept_when_a_url_default_could_read_the_request(app, builds, clock):
+    @app.url_defaults
+    def language(endpoint, values):  # a default of the kind that would differ between requests
+        pass
+
+    with app.test_request_context("/"):
+        pages = [render_template_string("{{ url_for('home.index') }}") for _ in range(2)]
+    assert pages == ["/", "/"]
+    assert builds == ["home.index", "home.index"]
