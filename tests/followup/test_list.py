@@ -248,12 +248,13 @@ def test_every_word_on_a_row_is_escaped_and_keeps_its_direction(make_organizer, 
     organizer = make_organizer()
     event = make_event(organizer, name="Night <i>one</i> & co")
     ada = make_person("Ada", event=event)
-    bo = make_person('Bo <script>alert(1)</script> "quoted"', event=event, headline="שלום <b>bold</b>")
+    bo = make_person('Bo <script>alert(1)</script> "quoted" O\'Neil', event=event, headline="שלום <b>bold</b>")
     connections.connect(bo, ada.badge_token, talked_about="Chess </span><img src=x onerror=alert(1)> 🎉")
     html = signed_in(ada).get("/followup").get_data(as_text=True)
     row = re.search(r'<li class="followup-entry".*?</li>', html, re.S).group(0)
     assert "<script" not in row and "<img" not in row and "<b>" not in row and "<i>" not in row
-    assert '<span class="row-name" dir="auto">Bo &lt;script&gt;alert(1)&lt;/script&gt; &#34;quoted&#34;</span>' in row
+    assert ('<span class="row-name" dir="auto">Bo &lt;script&gt;alert(1)&lt;/script&gt; &#34;quoted&#34; O&#39;Neil</span>'
+            in row)
     assert '<span class="row-line row-headline" dir="auto">שלום &lt;b&gt;bold&lt;/b&gt;</span>' in row
     assert '<bdi class="row-event">Night &lt;i&gt;one&lt;/i&gt; &amp; co</bdi>' in row
     assert ('<span class="row-line row-shared" dir="auto">Chess &lt;/span&gt;&lt;img src=x onerror=alert(1)&gt; 🎉</span>'
