@@ -2,13 +2,14 @@
 earlier encounter (event, date, its own line), newest first; meeting again is an encounter of
 its own; and every meeting marks both sides touched (what reconnect today starts from)."""
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from kithmeet.connections import services as connections
 from kithmeet.connections.models import ConnectionSide, Encounter
+from kithmeet.database import utcnow
 from kithmeet.errors import DomainError
 from kithmeet.events import services as events
 from kithmeet.extensions import db
@@ -117,7 +118,8 @@ def test_every_meeting_touches_both_sides(weekly, monkeypatch):
     db.session.execute(db.update(ConnectionSide).where(ConnectionSide.connection_id == connection.id)
                        .values(touched_at=datetime(2026, 1, 1)))
     db.session.commit()
-    met_again = datetime(2026, 12, 3, 20, 15)
+    # A week on from today: a fixed date would one day fall before the events the fixture opens now.
+    met_again = utcnow().replace(microsecond=0) + timedelta(days=7)
     monkeypatch.setattr(connections, "utcnow", lambda: met_again)
     connections.connect(bo, ada.badge_token, talked_about="week two")
     assert {side.touched_at for side in sides(connection).values()} == {met_again}
@@ -127,7 +129,8 @@ def test_a_refused_meeting_touches_nothing(weekly, monkeypatch):
     ada, bo, _ = weekly
     connection = connections.connection_between(ada.id, bo.id)
     before = {person_id: side.touched_at for person_id, side in sides(connection).items()}
-    monkeypatch.setattr(connections, "utcnow", lambda: datetime(2026, 12, 3, 20, 15))
+    later = utcnow().replace(microsecond=0) + timedelta(days=7)
+    monkeypatch.setattr(connections, "utcnow", lambda: later)
     with pytest.raises(DomainError) as error:
         connections.connect(bo, ada.badge_token, talked_about="x" * 1001)
     assert error.value.code == "too_long"
