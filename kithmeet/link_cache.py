@@ -13,6 +13,8 @@ need the site's host), a blueprint-relative endpoint (".scan" depends on the pag
 own options (`_external`, `_anchor`, ...). A link whose building raises is not kept, and none is
 kept in an app whose URL defaults could read the request (`_same_for_everyone`).
 """
+from functools import cache
+
 from flask import has_request_context
 from flask.globals import request_ctx
 
@@ -24,16 +26,13 @@ MAX_KEPT = 1024  # the app's endpoints and static files are far fewer: bounded a
 def init_app(app):
     build = app.url_for
     kept = {}  # (endpoint, script root, static file name or None) -> (built at, path)
-    keeping = []  # [whether links can be kept at all], decided at the first link, once the app is set up
+    same_for_everyone = cache(lambda: _same_for_everyone(app))  # asked at the first link, the app set up
 
     def linked(endpoint, **values):
-        if values and (endpoint != "static" or len(values) != 1 or type(values.get("filename")) is not str):
-            return build(endpoint, **values)
-        if endpoint.startswith(".") or not has_request_context() or request_ctx.url_adapter is None:
-            return build(endpoint, **values)  # the page's blueprint decides; no request; a host refused
-        if not keeping:
-            keeping.append(_same_for_everyone(app))
-        if not keeping[0]:
+        if ((values and (endpoint != "static" or len(values) != 1 or type(values.get("filename")) is not str))
+                or endpoint.startswith(".")  # the page's blueprint decides
+                or not has_request_context() or request_ctx.url_adapter is None  # no request; a host refused
+                or not same_for_everyone()):
             return build(endpoint, **values)
         key = (endpoint, request_ctx.request.script_root, values.get("filename"))
         now = static_files._clock()  # static_files' clock: the tests move one clock for both

@@ -111,6 +111,11 @@ def sides(connection):
         select(ConnectionSide).where(ConnectionSide.connection_id == connection.id))}
 
 
+def a_week_on():
+    """A week on from today: a fixed date would one day fall before the events the fixture opens now."""
+    return utcnow().replace(microsecond=0) + timedelta(days=7)
+
+
 def test_every_meeting_touches_both_sides(weekly, monkeypatch):
     ada, bo, _ = weekly
     connection = connections.connection_between(ada.id, bo.id)
@@ -118,8 +123,7 @@ def test_every_meeting_touches_both_sides(weekly, monkeypatch):
     db.session.execute(db.update(ConnectionSide).where(ConnectionSide.connection_id == connection.id)
                        .values(touched_at=datetime(2026, 1, 1)))
     db.session.commit()
-    # A week on from today: a fixed date would one day fall before the events the fixture opens now.
-    met_again = utcnow().replace(microsecond=0) + timedelta(days=7)
+    met_again = a_week_on()
     monkeypatch.setattr(connections, "utcnow", lambda: met_again)
     connections.connect(bo, ada.badge_token, talked_about="week two")
     assert {side.touched_at for side in sides(connection).values()} == {met_again}
@@ -129,7 +133,7 @@ def test_a_refused_meeting_touches_nothing(weekly, monkeypatch):
     ada, bo, _ = weekly
     connection = connections.connection_between(ada.id, bo.id)
     before = {person_id: side.touched_at for person_id, side in sides(connection).items()}
-    later = utcnow().replace(microsecond=0) + timedelta(days=7)
+    later = a_week_on()
     monkeypatch.setattr(connections, "utcnow", lambda: later)
     with pytest.raises(DomainError) as error:
         connections.connect(bo, ada.badge_token, talked_about="x" * 1001)
